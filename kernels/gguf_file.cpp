@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -45,6 +46,7 @@ class Cursor {
   }
 
   std::size_t offset() const { return static_cast<std::size_t>(p_ - begin_); }
+  std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }
 
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(name_ + ": not a valid GGUF file (" + what + " at byte " +
@@ -84,6 +86,26 @@ int64_t read_integer(Cursor& c, GgufType t) {
   }
 }
 
+// A count read from the file sizes a vector only as far as the bytes left could fill it, so a
+// forged count of 2^32 entries cannot make us allocate gigabytes before failing.
+std::size_t bounded_reserve(uint64_t count, std::size_t remaining, std::size_t min_bytes_each) {
+  return static_cast<std::size_t>(std::min<uint64_t>(count, remaining / min_bytes_each));
+}
+
+bool is_valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    if (extra == 4 || extra >= s.size() - i) return false;  // bad lead byte or cut short
+    for (std::size_t k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
 bool is_integer(GgufType t) {
   switch (t) {
     case GgufType::U8: case GgufType::I8: case GgufType::U16: case GgufType::I16:
@@ -112,13 +134,13 @@ GgufValue read_value(Cursor& c, GgufType t) {
       if (n > kMaxCount) c.fail("an array of " + std::to_string(n) + " elements");
       if (elem == GgufType::String) {
         std::vector<std::string> v;
-        v.reserve(n);
+        v.reserve(bounded_reserve(n, c.remaining(), 8));
         for (uint64_t i = 0; i < n; ++i) v.push_back(c.read_string());
         return v;
       }
       if (elem == GgufType::F32 || elem == GgufType::F64) {
         std::vector<double> v;
-        v.reserve(n);
+        v.reserve(bounded_reserve(n, c.remaining(), 4));
         for (uint64_t i = 0; i < n; ++i) {
           v.push_back(elem == GgufType::F32 ? c.read<float>() : c.read<double>());
         }
@@ -126,7 +148,7 @@ GgufValue read_value(Cursor& c, GgufType t) {
       }
       if (is_integer(elem)) {
         std::vector<int64_t> v;
-        v.reserve(n);
+        v.reserve(bounded_reserve(n, c.remaining(), 1));
         for (uint64_t i = 0; i < n; ++i) v.push_back(read_integer(c, elem));
         return v;
       }
@@ -156,6 +178,8 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(path) {
 
   for (uint64_t i = 0; i < n_kv; ++i) {
     std::string key = c.read_string();
+    if (key.empty() || !is_valid_utf8(key)) c.fail("a metadata key that is empty or not valid UTF-8");
+    if (metadata_.count(key)) c.fail("metadata key " + key + " appearing twice");
     const auto type = static_cast<GgufType>(c.read<uint32_t>());
     metadata_[key] = read_value(c, type);
   }
@@ -173,10 +197,13 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(path) {
     uint64_t offset;
   };
   std::vector<RawInfo> infos;
-  infos.reserve(n_tensors);
+  infos.reserve(bounded_reserve(n_tensors, c.remaining(), 24));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     RawInfo info;
     info.view.name = c.read_string();
+    if (info.view.name.empty() || !is_valid_utf8(info.view.name)) {
+      c.fail("a tensor name that is empty or not valid UTF-8");
+    }
     const auto n_dims = c.read<uint32_t>();
     if (n_dims == 0 || n_dims > 4) {
       fail("tensor " + info.view.name + " has " + std::to_string(n_dims) + " dimensions");
@@ -196,6 +223,12 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(path) {
            ", which this version does not support");
     }
     info.view.type = static_cast<DType>(type_id);
+    int64_t elements = 1;
+    for (int d = 0; d < info.view.n_dims; ++d) {
+      if (__builtin_mul_overflow(elements, info.view.ne[d], &elements) || elements > (1ll << 40)) {
+        fail("tensor " + info.view.name + " has an impossible number of elements");
+      }
+    }
     if (info.view.ne[0] % traits->block_size != 0) {
       fail("tensor " + info.view.name + " has rows of " + std::to_string(info.view.ne[0]) +
            " elements, not a multiple of the " + std::string(traits->name) + " block size");
@@ -219,6 +252,17 @@ GgufFile::GgufFile(const std::filesystem::path& path) : file_(path) {
     if (tensor_index_.count(v.name)) fail("tensor " + v.name + " appears twice");
     tensor_index_.emplace(v.name, tensors_.size());
     tensors_.push_back(std::move(v));
+  }
+
+  // Tensors must not share bytes: overlapping ranges mean a forged or corrupt table.
+  std::vector<const TensorView*> by_start;
+  for (const auto& t : tensors_) by_start.push_back(&t);
+  std::sort(by_start.begin(), by_start.end(),
+            [](const TensorView* a, const TensorView* b) { return a->data < b->data; });
+  for (std::size_t i = 1; i < by_start.size(); ++i) {
+    if (by_start[i - 1]->data + by_start[i - 1]->nbytes > by_start[i]->data) {
+      fail("tensors " + by_start[i - 1]->name + " and " + by_start[i]->name + " overlap");
+    }
   }
 }
 

@@ -66,7 +66,9 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : file_(path
       for (std::size_t d = 0; d < shape.size(); ++d) {
         if (shape[d] < 0) throw Error(name + ": tensor " + v.name + " has a negative dimension");
         v.ne[d] = shape[shape.size() - 1 - d];
-        elements *= shape[d];
+        if (__builtin_mul_overflow(elements, shape[d], &elements) || elements > (1ll << 40)) {
+          throw Error(name + ": tensor " + v.name + " has an impossible shape");
+        }
       }
       const auto offsets = it->at("data_offsets").get<std::vector<uint64_t>>();
       if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size) {
