@@ -241,12 +241,15 @@ def main():
     }
     os.makedirs(args.out, exist_ok=True)
     smol_template = None
+    qwen2_template = None
     for name, path in vocabs.items():
         if not os.path.exists(path):
             sys.exit(f"{path} is missing: run packaging/setup.sh --no-build first")
         tokens, types, _, template = read_vocab(path)
         if name == "smollm2":
             smol_template = template
+        if name == "qwen2":
+            qwen2_template = template
         tok = make_reference(name, path)
         check_against_llama_cpp(name, tok, path)
         specials = [t for t, ty in zip(tokens, types) if ty == CONTROL][:3]
@@ -271,7 +274,7 @@ def main():
                 out.write(f"{hexs(text)}\t{' '.join(map(str, a))}\t{' '.join(map(str, b))}\n")
         print(f"{name}: wrote {len(strings)} strings to {dest} ({os.path.getsize(dest)} bytes)")
 
-    # Chat templates: SmolLM2's real template from its GGUF, and the official Llama 3 / Llama 2
+    # Chat templates: SmolLM2's and Qwen2's real templates from their GGUFs, the official Llama 3 / Llama 2
     # templates. One line each: format, case, hex(rendered prompt).
     dest = os.path.join(args.out, "chat_templates.tsv")
     with open(dest, "w", encoding="ascii", newline="\n") as out:
@@ -279,6 +282,7 @@ def main():
         cases = [("full", CHAT_CONVERSATION, True), ("full_no_prompt", CHAT_CONVERSATION, False),
                  ("no_system", NO_SYSTEM, True)]
         for fmt, template, bos, eos in [("chatml", smol_template, "<|im_start|>", "<|im_end|>"),
+                                        ("chatml-qwen2", qwen2_template, "<|endoftext|>", "<|im_end|>"),
                                         ("llama3", LLAMA3_TEMPLATE, "<|begin_of_text|>", "<|eot_id|>"),
                                         ("llama2", LLAMA2_TEMPLATE, "<s>", "</s>")]:
             for case, messages, gen in cases:
