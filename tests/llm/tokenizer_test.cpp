@@ -9,6 +9,7 @@
 #include <unicode/unistr.h>
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "app/model_locations.h"
@@ -153,6 +154,45 @@ TEST_P(TokenizerGolden, PutsBosFirstWhenAsked) {
 
 INSTANTIATE_TEST_SUITE_P(Vocabularies, TokenizerGolden,
                          ::testing::Values("smollm2", "llama-spm", "llama-bpe", "qwen2"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& ch : n) ch = ch == '-' ? '_' : ch;
+                           return n;
+                         });
+
+// llama.cpp's own test pairs for these vocabularies (made with each model's original HF
+// tokenizer), installed beside them by the set-up script.
+class LlamaCppPairs : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LlamaCppPairs, EncodeLikeTheOriginalTokenizer) {
+  const std::filesystem::path gguf = vocab_path(GetParam());
+  const kernels::GgufFile file(gguf);
+  const auto tok = Tokenizer::from_gguf(file);
+  auto slurp = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    EXPECT_TRUE(in.good()) << p << " is missing. Run packaging/setup.sh.";
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string inp = slurp(gguf.string() + ".inp");
+  const std::string out = slurp(gguf.string() + ".out");
+  constexpr std::string_view kSeparator = "\n__ggml_vocab_test__\n";
+  std::vector<std::string> texts;
+  for (std::size_t pos = 0;;) {
+    const std::size_t next = inp.find(kSeparator, pos);
+    texts.push_back(inp.substr(pos, next == std::string::npos ? std::string::npos : next - pos));
+    if (next == std::string::npos) break;
+    pos = next + kSeparator.size();
+  }
+  std::istringstream lines(out);
+  std::string line;
+  std::size_t i = 0;
+  for (; i < texts.size() && std::getline(lines, line); ++i) {
+    EXPECT_EQ(tok->encode(texts[i], false, true), parse_ids(line)) << "text: " << show(texts[i]);
+  }
+  EXPECT_GE(i, 40u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Vocabularies, LlamaCppPairs, ::testing::Values("llama-spm", "llama-bpe", "qwen2"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& ch : n) ch = ch == '-' ? '_' : ch;
