@@ -89,7 +89,7 @@ Tokenizer::Tokenizer(const kernels::GgufFile& file, std::string model_name)
 void Tokenizer::fail(const std::string& reason) const { throw Error(file_name_ + ": tokenizer: " + reason); }
 
 int32_t Tokenizer::find_token(std::string_view text) const {
-  const auto it = text_to_id_.find(std::string(text));
+  const auto it = text_to_id_.find(text);
   return it == text_to_id_.end() ? -1 : it->second;
 }
 
