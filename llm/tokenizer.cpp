@@ -5,6 +5,7 @@
 #include "kernels/error.h"
 #include "llm/bpe_tokenizer.h"
 #include "llm/sentencepiece_tokenizer.h"
+#include "llm/unicode.h"
 
 namespace pgpp::llm {
 
@@ -110,6 +111,13 @@ bool Tokenizer::starts_fresh(int32_t id) const {
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
+  // The reference tokenizers take Unicode text only, and some vocabularies have no token for
+  // bytes that never occur in UTF-8 (SmolLM2 has none for 0xFF): bad bytes become U+FFFD first.
+  std::string sanitized;
+  if (!is_valid_utf8(text)) {
+    sanitized = sanitize_utf8(text);
+    text = sanitized;
+  }
   std::vector<int32_t> out;
   if (add_bos && bos_ >= 0) out.push_back(bos_);
   std::size_t start = 0;  // beginning of the plain text not yet encoded

@@ -48,7 +48,8 @@ class Tokenizer {
 
   // Token ids for `text`. `add_bos` puts the BOS token first (when the model has one);
   // `parse_special` lets control tokens written in the text (e.g. "<|im_start|>") become those
-  // tokens — without it they are tokenized as plain characters.
+  // tokens — without it they are tokenized as plain characters. Bytes that are not valid UTF-8
+  // are replaced by U+FFFD first.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special) const;
 
   // The text of `ids`; control tokens appear as their text ("<|im_end|>").

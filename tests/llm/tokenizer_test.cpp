@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <sstream>
 
 #include "app/model_locations.h"
@@ -149,6 +150,29 @@ TEST_P(TokenizerGolden, PutsBosFirstWhenAsked) {
     std::vector<int32_t> want{tok->bos()};
     want.insert(want.end(), c.special.begin(), c.special.end());
     EXPECT_EQ(tok->encode(c.text, true, true), want);
+  }
+}
+
+// Any bytes at all come back unchanged where they are valid UTF-8 and as U+FFFD where not, and
+// streaming them yields valid UTF-8 only.
+TEST_P(TokenizerGolden, RoundTripsArbitraryBytes) {
+  const kernels::GgufFile file(vocab_path(GetParam()));
+  const auto tok = Tokenizer::from_gguf(file);
+  const bool normalizes = GetParam() == "qwen2";  // Qwen2 tokenizes the NFC form of the text
+  std::mt19937 rng(1234);
+  const std::string pieces[] = {"a", " ", "\n", "\xC3", "\xA9", "\xE2\x82\xAC", "\xF0\x9F", "\x80", "\xFF",
+                                "1", "\xE4\xB8\xAD", "'s", "\t", "<|im_start|>", "<s>", "\xED\xA0\x80"};
+  for (int n = 0; n < 200; ++n) {
+    std::string text;
+    const int len = static_cast<int>(rng() % 30);
+    for (int i = 0; i < len; ++i) text += pieces[rng() % std::size(pieces)];
+    const auto ids = tok->encode(text, false, false);
+    const std::string want = normalizes ? nfc(sanitize_utf8(text)) : sanitize_utf8(text);
+    EXPECT_EQ(tok->decode(ids), want) << show(text);
+    for (const int32_t id : ids) EXPECT_FALSE(tok->is_control(id)) << show(text);
+    StreamingDetokenizer stream(*tok);
+    for (const int32_t id : ids) EXPECT_TRUE(is_valid_utf8(stream.push(id))) << show(text);
+    EXPECT_TRUE(is_valid_utf8(stream.flush()));
   }
 }
 
