@@ -118,30 +118,29 @@ const KernelSet& kernels_for(SimdLevel level) {
   }
 }
 
-// One task: panels [p0, p1) x tokens [t0, t1).
-void gemm_task(const KernelSet& ks, const PackedWeight& w, const float* x, int64_t p0, int64_t p1,
-               int64_t t0, int64_t t1, float* y) {
-  const int64_t k_total = w.k, rows = w.rows;
+// One task: panels [p0, p1) x tokens [t0, t1) of y = x * W^T, W packed as PackedWeight::data.
+void gemm_task(const KernelSet& ks, const float* packed, int64_t rows, int64_t k_total, const float* x,
+               int64_t ldx, int64_t p0, int64_t p1, int64_t t0, int64_t t1, float* y, int64_t ldy) {
   float edge[8 * kNr];
   for (int64_t k0 = 0; k0 < k_total; k0 += kKc) {
     const int64_t kc = std::min(kKc, k_total - k0);
     const bool accumulate = k0 > 0;
     for (int64_t p = p0; p < p1; ++p) {
-      const float* panel = w.data.data() + p * k_total * kNr + k0 * kNr;
+      const float* panel = packed + p * k_total * kNr + k0 * kNr;
       const int64_t r0 = p * kNr;
       const int64_t nr = std::min(kNr, rows - r0);
       for (int64_t t = t0; t < t1; t += ks.mr) {
         const int64_t m = std::min<int64_t>(ks.mr, t1 - t);
-        const float* a = x + t * k_total + k0;
-        float* c = y + t * rows + r0;
+        const float* a = x + t * ldx + k0;
+        float* c = y + t * ldy + r0;
         const Kernel kernel = ks.k[m - 1];
         if (nr == kNr) {
-          kernel(kc, a, k_total, panel, c, rows, accumulate);
+          kernel(kc, a, ldx, panel, c, ldy, accumulate);
         } else {  // last panel: a full 32-wide tile in a buffer, the valid columns copied
           for (int64_t i = 0; i < m; ++i)
-            for (int64_t j = 0; j < kNr; ++j) edge[i * kNr + j] = (accumulate && j < nr) ? c[i * rows + j] : 0.0f;
-          kernel(kc, a, k_total, panel, edge, kNr, accumulate);
-          for (int64_t i = 0; i < m; ++i) std::memcpy(c + i * rows, edge + i * kNr, static_cast<std::size_t>(nr) * 4);
+            for (int64_t j = 0; j < kNr; ++j) edge[i * kNr + j] = (accumulate && j < nr) ? c[i * ldy + j] : 0.0f;
+          kernel(kc, a, ldx, panel, edge, kNr, accumulate);
+          for (int64_t i = 0; i < m; ++i) std::memcpy(c + i * ldy, edge + i * kNr, static_cast<std::size_t>(nr) * 4);
         }
       }
     }
@@ -245,9 +244,43 @@ void matmul_packed(CpuBackend& cpu, const PackedWeight& w, const float* x, int64
       const int64_t tb = task / panel_groups, pg = task % panel_groups;
       const int64_t p0 = pg * kPanelsPerTask, p1 = std::min(panels, p0 + kPanelsPerTask);
       const int64_t t0 = tb * block, t1 = std::min(n_tokens, t0 + block);
-      gemm_task(ks, w, x, p0, p1, t0, t1, y);
+      gemm_task(ks, w.data.data(), w.rows, w.k, x, w.k, p0, p1, t0, t1, y, w.rows);
     }
   });
+}
+
+std::size_t packed_size(int64_t rows, int64_t k) {
+  return static_cast<std::size_t>((rows + kNr - 1) / kNr * kNr * k);
+}
+
+void pack_rows(const float* w, int64_t ld, int64_t rows, int64_t k, float* dst) {
+  const int64_t panels = (rows + kNr - 1) / kNr;
+  for (int64_t p = 0; p < panels; ++p) {
+    float* d = dst + p * k * kNr;
+    const int64_t nr = std::min(kNr, rows - p * kNr);
+    for (int64_t i = 0; i < k; ++i) {
+      for (int64_t j = 0; j < nr; ++j) d[i * kNr + j] = w[(p * kNr + j) * ld + i];
+      for (int64_t j = nr; j < kNr; ++j) d[i * kNr + j] = 0.0f;
+    }
+  }
+}
+
+void pack_columns(const float* v, int64_t ld, int64_t rows, int64_t k, float* dst) {
+  const int64_t panels = (rows + kNr - 1) / kNr;
+  for (int64_t p = 0; p < panels; ++p) {
+    float* d = dst + p * k * kNr;
+    const int64_t nr = std::min(kNr, rows - p * kNr);
+    for (int64_t i = 0; i < k; ++i) {
+      std::memcpy(d + i * kNr, v + i * ld + p * kNr, static_cast<std::size_t>(nr) * 4);
+      for (int64_t j = nr; j < kNr; ++j) d[i * kNr + j] = 0.0f;
+    }
+  }
+}
+
+void gemm_serial(SimdLevel level, const float* packed, int64_t rows, int64_t k, const float* x, int64_t ldx,
+                 int64_t n_tokens, float* y, int64_t ldy) {
+  if (n_tokens <= 0 || rows <= 0) return;
+  gemm_task(kernels_for(level), packed, rows, k, x, ldx, 0, (rows + kNr - 1) / kNr, 0, n_tokens, y, ldy);
 }
 
 void matmul_float(CpuBackend& cpu, const TensorView& w, const float* x, int64_t n_tokens, float* y) {

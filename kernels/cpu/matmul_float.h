@@ -30,6 +30,18 @@ struct PackedWeight {
 PackedWeight pack_weight(CpuBackend& cpu, const TensorView& w);
 void matmul_packed(CpuBackend& cpu, const PackedWeight& w, const float* x, int64_t n_tokens, float* y);
 
+// Building blocks for kernels that run their own parallel loops (attention): packing of a
+// float matrix held in memory and a product on the calling thread only.
+// Floats a packed rows x k matrix takes.
+std::size_t packed_size(int64_t rows, int64_t k);
+// W[r][i] = w[r * ld + i]            (rows of W are rows in memory, e.g. keys)
+void pack_rows(const float* w, int64_t ld, int64_t rows, int64_t k, float* dst);
+// W[r][i] = v[i * ld + r]            (rows of W are columns in memory, e.g. values transposed)
+void pack_columns(const float* v, int64_t ld, int64_t rows, int64_t k, float* dst);
+// y[t * ldy + r] = sum_i W[r][i] * x[t * ldx + i], on the calling thread.
+void gemm_serial(SimdLevel level, const float* packed, int64_t rows, int64_t k, const float* x, int64_t ldx,
+                 int64_t n_tokens, float* y, int64_t ldy);
+
 // Any F32/F16/BF16 weight: GEMV for few tokens, else packs W for this call and runs the GEMM.
 void matmul_float(CpuBackend& cpu, const TensorView& w, const float* x, int64_t n_tokens, float* y);
 
