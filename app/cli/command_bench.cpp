@@ -22,9 +22,9 @@ void print_bench_rows(const std::vector<BenchRow>& rows, bool json) {
     fmt::print("{}\n", out.dump(1));
     return;
   }
-  fmt::print("{:<10} {:<16} {:<34} {:>12} {}\n", "bench", "metric", "setting", "value", "unit");
+  fmt::print("{:<10} {:<18} {:<34} {:>12} {}\n", "bench", "metric", "setting", "value", "unit");
   for (const auto& r : rows) {
-    fmt::print("{:<10} {:<16} {:<34} {:>12.2f} {}\n", r.bench, r.metric, r.setting, r.value, r.unit);
+    fmt::print("{:<10} {:<18} {:<34} {:>12.2f} {}\n", r.bench, r.metric, r.setting, r.value, r.unit);
   }
 }
 
