@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include "kernels/error.h"
 #include "kernels/float16.h"
@@ -28,6 +29,9 @@ constexpr int64_t kPanelsPerTask = 4;
 constexpr int64_t kTokensPerTask = 128;
 // Up to this many tokens the GEMV path (no packing) reads W once for all of them.
 constexpr int64_t kGemvMaxTokens = 4;
+// A GEMV chunk covers at least this many weights (512 KiB of F32): waking another thread costs
+// more than a 384 x 384 product (~10 us) takes, measured on the 2-core VM.
+constexpr int64_t kGemvMinChunkWeights = 1 << 17;
 
 // ---- micro-kernels: c[MR][32] (+)= a[MR][kc] * panel[kc][32] --------------------------------
 
@@ -203,7 +207,7 @@ __attribute__((target("avx512f"))) float dot_avx512(const float* a, const float*
 void gemv(CpuBackend& cpu, const TensorView& w, const float* x, int64_t n_tokens, float* y) {
   const int64_t k = w.ne[0], rows = w.rows();
   auto dot = cpu.simd() == SimdLevel::Avx512 ? dot_avx512 : cpu.simd() == SimdLevel::Avx2 ? dot_avx2 : dot_scalar;
-  cpu.pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
+  const std::function<void(int64_t, int64_t)> body = [&](int64_t r0, int64_t r1) {
     std::vector<float> row(w.type == DType::F32 ? 0 : static_cast<std::size_t>(k));
     for (int64_t r = r0; r < r1; ++r) {
       const float* wr = reinterpret_cast<const float*>(w.row(r));
@@ -213,7 +217,12 @@ void gemv(CpuBackend& cpu, const TensorView& w, const float* x, int64_t n_tokens
       }
       for (int64_t t = 0; t < n_tokens; ++t) y[t * rows + r] = dot(wr, x + t * k, k);
     }
-  }, 16);
+  };
+  if (rows * k <= 2 * kGemvMinChunkWeights) {
+    body(0, rows);
+  } else {
+    cpu.pool().parallel_for(rows, body, std::max<int64_t>(16, kGemvMinChunkWeights / std::max<int64_t>(k, 1)));
+  }
 }
 
 }  // namespace
