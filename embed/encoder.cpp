@@ -26,14 +26,18 @@ nlohmann::json read_json(const std::filesystem::path& p) {
   }
 }
 
-}  // namespace
-
-Encoder::Encoder(const std::filesystem::path& folder, kernels::CpuBackend& cpu)
-    : folder_(folder), cpu_(cpu), tokenizer_(WordPieceTokenizer::from_folder(folder)) {
+const std::filesystem::path& checked_folder(const std::filesystem::path& folder) {
   if (!std::filesystem::is_regular_file(folder / "config.json") ||
       !std::filesystem::is_regular_file(folder / "model.safetensors")) {
     throw Error(folder.string() + ": not an encoder folder (config.json and model.safetensors expected)");
   }
+  return folder;
+}
+
+}  // namespace
+
+Encoder::Encoder(const std::filesystem::path& folder, kernels::CpuBackend& cpu)
+    : folder_(checked_folder(folder)), cpu_(cpu), tokenizer_(WordPieceTokenizer::from_folder(folder)) {
   model_ = std::make_unique<BertModel>(folder, cpu);
   max_tokens_ = static_cast<int>(model_->config().max_positions);
   if (std::filesystem::is_regular_file(folder / "sentence_bert_config.json")) {
