@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app/cli/command_bench.h"
+#include "app/cli/command_embed.h"
 #include "app/cli/command_info.h"
 #include "app/cli/command_models.h"
 #include "kernels/error.h"
@@ -12,6 +14,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   pgpp::app::add_models_command(app);
   pgpp::app::add_info_command(app);
+  pgpp::app::add_embed_command(app);
+  pgpp::app::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,158 @@
+#include "embed/bert_model.h"
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "kernels/cpu/attention.h"
+#include "kernels/cpu/gelu.h"
+#include "kernels/cpu/layer_norm.h"
+#include "kernels/error.h"
+#include "kernels/matmul.h"
+
+namespace pgpp::embed {
+
+namespace {
+
+nlohmann::json read_json(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  if (!in) throw Error(p.string() + ": cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(p.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+std::vector<float> to_floats(const kernels::TensorView& t) {
+  std::vector<float> out(static_cast<std::size_t>(t.elements()));
+  for (int64_t r = 0; r < t.rows(); ++r) kernels::get_row(t, r, out.data() + r * t.ne[0]);
+  return out;
+}
+
+}  // namespace
+
+BertModel::BertModel(const std::filesystem::path& dir, kernels::CpuBackend& cpu) {
+  const auto config_path = dir / "config.json";
+  const auto c = read_json(config_path);
+  const std::string type = c.value("model_type", "");
+  if (type != "bert") throw Error(config_path.string() + ": model_type '" + type + "' is not a BERT encoder");
+  if (c.value("hidden_act", "gelu") != "gelu") {
+    throw Error(config_path.string() + ": hidden_act '" + c.value("hidden_act", "") + "' is not supported (gelu only)");
+  }
+  if (c.value("position_embedding_type", "absolute") != "absolute") {
+    throw Error(config_path.string() + ": only absolute position embeddings are supported");
+  }
+  config_.hidden = c.value("hidden_size", 0);
+  config_.heads = c.value("num_attention_heads", 0);
+  config_.layers = c.value("num_hidden_layers", 0);
+  config_.intermediate = c.value("intermediate_size", 0);
+  config_.max_positions = c.value("max_position_embeddings", 0);
+  config_.type_vocab = c.value("type_vocab_size", 2);
+  config_.layer_norm_eps = c.value("layer_norm_eps", 1e-12f);
+  if (config_.hidden <= 0 || config_.heads <= 0 || config_.hidden % config_.heads != 0 || config_.layers <= 0 ||
+      config_.intermediate <= 0 || config_.max_positions <= 0) {
+    throw Error(config_path.string() + ": hidden_size, num_attention_heads, num_hidden_layers, intermediate_size "
+                "or max_position_embeddings missing or inconsistent");
+  }
+
+  weights_ = std::make_unique<kernels::SafetensorsFile>(dir / "model.safetensors");
+  // Exports name tensors with or without the "bert." prefix of BertForXxx checkpoints.
+  const std::string prefix = weights_->find_tensor("embeddings.word_embeddings.weight") ? "" : "bert.";
+  auto tensor = [&](const std::string& name, int64_t ne0, int64_t ne1) -> const kernels::TensorView& {
+    const kernels::TensorView* t = weights_->find_tensor(prefix + name);
+    if (!t) throw Error(weights_->display_name() + ": tensor " + prefix + name + " is missing");
+    if (t->ne[0] != ne0 || (ne1 > 0 && t->rows() != ne1)) {
+      throw Error(weights_->display_name() + ": tensor " + t->name + " has shape " + t->shape_string() +
+                  ", expected [" + std::to_string(ne0) + ", " + std::to_string(ne1) + "]");
+    }
+    if (!kernels::matmul_supports(t->type) || (t->type != kernels::DType::F32 && t->type != kernels::DType::F16 &&
+                                               t->type != kernels::DType::BF16)) {
+      throw Error(weights_->display_name() + ": tensor " + t->name + " has type " +
+                  std::string(kernels::dtype_name(t->type)) + " (F32, F16 or BF16 expected)");
+    }
+    return *t;
+  };
+  const int64_t h = config_.hidden, f = config_.intermediate;
+  auto vec = [&](const std::string& name, int64_t n) { return to_floats(tensor(name, n, 1)); };
+  auto norm = [&](const std::string& name) { return Norm{vec(name + ".weight", h), vec(name + ".bias", h)}; };
+  auto lin = [&](const std::string& name, int64_t in, int64_t out) {
+    return Linear{kernels::cpu::pack_weight(cpu, tensor(name + ".weight", in, out)), vec(name + ".bias", out)};
+  };
+
+  word_embeddings_ = tensor("embeddings.word_embeddings.weight", h, -1);
+  position_embeddings_ = to_floats(tensor("embeddings.position_embeddings.weight", h, config_.max_positions));
+  const auto types = to_floats(tensor("embeddings.token_type_embeddings.weight", h, -1));
+  token_type0_.assign(types.begin(), types.begin() + h);
+  embedding_norm_ = norm("embeddings.LayerNorm");
+  for (int64_t i = 0; i < config_.layers; ++i) {
+    const std::string p = "encoder.layer." + std::to_string(i) + ".";
+    Layer l;
+    l.q = lin(p + "attention.self.query", h, h);
+    l.k = lin(p + "attention.self.key", h, h);
+    l.v = lin(p + "attention.self.value", h, h);
+    l.out = lin(p + "attention.output.dense", h, h);
+    l.attn_norm = norm(p + "attention.output.LayerNorm");
+    l.ffn_in = lin(p + "intermediate.dense", h, f);
+    l.ffn_out = lin(p + "output.dense", f, h);
+    l.ffn_norm = norm(p + "output.LayerNorm");
+    layers_.push_back(std::move(l));
+  }
+}
+
+void BertModel::linear(kernels::CpuBackend& cpu, const Linear& l, const float* x, int64_t n, float* y) const {
+  kernels::cpu::matmul_packed(cpu, l.w, x, n, y);
+  const int64_t rows = l.w.rows;
+  const float* b = l.bias.data();
+  cpu.pool().parallel_for(n, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      for (int64_t r = 0; r < rows; ++r) y[t * rows + r] += b[r];
+  }, 16);
+}
+
+std::vector<float> BertModel::forward(kernels::CpuBackend& cpu, const std::vector<int32_t>& ids,
+                                      const std::vector<int64_t>& seq_begin) const {
+  const int64_t n = static_cast<int64_t>(ids.size()), h = config_.hidden;
+  const int64_t n_seqs = static_cast<int64_t>(seq_begin.size()) - 1;
+  const int64_t vocab = word_embeddings_.rows();
+  std::vector<float> x(static_cast<std::size_t>(n * h));
+  for (int64_t s = 0; s < n_seqs; ++s) {
+    if (seq_begin[s + 1] - seq_begin[s] > config_.max_positions) {
+      throw Error("encoder: a sequence of " + std::to_string(seq_begin[s + 1] - seq_begin[s]) +
+                  " tokens exceeds the model's " + std::to_string(config_.max_positions) + " positions");
+    }
+    for (int64_t t = seq_begin[s]; t < seq_begin[s + 1]; ++t) {
+      if (ids[t] < 0 || ids[t] >= vocab) throw Error("encoder: token id " + std::to_string(ids[t]) + " out of range");
+      float* row = x.data() + t * h;
+      kernels::get_row(word_embeddings_, ids[t], row);
+      const float* pos = position_embeddings_.data() + (t - seq_begin[s]) * h;
+      for (int64_t i = 0; i < h; ++i) row[i] += pos[i] + token_type0_[i];
+    }
+  }
+  const float eps = config_.layer_norm_eps;
+  kernels::cpu::layer_norm(cpu, x.data(), nullptr, n, h, embedding_norm_.gamma.data(), embedding_norm_.beta.data(), eps);
+
+  const int64_t head_dim = h / config_.heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  std::vector<float> q(x.size()), k(x.size()), v(x.size()), ctx(x.size());
+  std::vector<float> ffn(static_cast<std::size_t>(n * config_.intermediate));
+  for (const Layer& l : layers_) {
+    linear(cpu, l.q, x.data(), n, q.data());
+    linear(cpu, l.k, x.data(), n, k.data());
+    linear(cpu, l.v, x.data(), n, v.data());
+    kernels::cpu::attention(cpu, q.data(), k.data(), v.data(), h, seq_begin.data(), n_seqs, config_.heads,
+                            head_dim, scale, ctx.data(), h);
+    linear(cpu, l.out, ctx.data(), n, q.data());  // q's buffer now holds the attention output
+    kernels::cpu::layer_norm(cpu, q.data(), x.data(), n, h, l.attn_norm.gamma.data(), l.attn_norm.beta.data(), eps);
+    x.swap(q);
+    linear(cpu, l.ffn_in, x.data(), n, ffn.data());
+    kernels::cpu::gelu(cpu, ffn.data(), static_cast<int64_t>(ffn.size()));
+    linear(cpu, l.ffn_out, ffn.data(), n, q.data());
+    kernels::cpu::layer_norm(cpu, q.data(), x.data(), n, h, l.ffn_norm.gamma.data(), l.ffn_norm.beta.data(), eps);
+    x.swap(q);
+  }
+  return x;
+}
+
+}  // namespace pgpp::embed

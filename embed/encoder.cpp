@@ -1,0 +1,144 @@
+#include "embed/encoder.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "embed/bert_model.h"
+#include "embed/sha256.h"
+#include "kernels/error.h"
+
+namespace pgpp::embed {
+
+namespace {
+
+nlohmann::json read_json(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  if (!in) throw Error(p.string() + ": cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(p.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+const std::filesystem::path& checked_folder(const std::filesystem::path& folder) {
+  if (!std::filesystem::is_regular_file(folder / "config.json") ||
+      !std::filesystem::is_regular_file(folder / "model.safetensors")) {
+    throw Error(folder.string() + ": not an encoder folder (config.json and model.safetensors expected)");
+  }
+  return folder;
+}
+
+}  // namespace
+
+Encoder::Encoder(const std::filesystem::path& folder, kernels::CpuBackend& cpu)
+    : folder_(checked_folder(folder)), cpu_(cpu), tokenizer_(WordPieceTokenizer::from_folder(folder)) {
+  model_ = std::make_unique<BertModel>(folder, cpu);
+  max_tokens_ = static_cast<int>(model_->config().max_positions);
+  if (std::filesystem::is_regular_file(folder / "sentence_bert_config.json")) {
+    const auto st = read_json(folder / "sentence_bert_config.json");
+    max_tokens_ = std::min(max_tokens_, st.value("max_seq_length", max_tokens_));
+  }
+  if (std::filesystem::is_regular_file(folder / "1_Pooling/config.json")) {
+    const auto p = read_json(folder / "1_Pooling/config.json");
+    if (p.value("pooling_mode_cls_token", false)) {
+      pooling_ = Pooling::Cls;
+    } else if (!p.value("pooling_mode_mean_tokens", true)) {
+      throw Error((folder / "1_Pooling/config.json").string() + ": only mean or CLS pooling is supported");
+    }
+  }
+  if (std::filesystem::is_regular_file(folder / "modules.json")) {
+    for (const auto& m : read_json(folder / "modules.json")) {
+      if (m.value("type", "").find("Normalize") != std::string::npos) normalize_ = true;
+    }
+  }
+  if (max_tokens_ < 2) throw Error(folder.string() + ": max_seq_length below 2");
+}
+
+Encoder::~Encoder() = default;
+
+int Encoder::dimension() const { return static_cast<int>(model_->config().hidden); }
+
+int Encoder::count_tokens(std::string_view text) const {
+  return static_cast<int>(tokenizer_.encode(text).ids.size());
+}
+
+std::string Encoder::identity() const {
+  std::call_once(identity_once_, [this] {
+    identity_ = folder_.filename().string() + "@sha256:" + sha256_file_hex(folder_ / "model.safetensors");
+  });
+  return identity_;
+}
+
+std::vector<float> Encoder::embed(const std::vector<std::string>& texts) { return embed_detailed(texts).vectors; }
+
+std::vector<float> Encoder::embed(const std::vector<std::string>& texts, const Progress& progress) {
+  return embed_detailed(texts, progress).vectors;
+}
+
+EmbedResult Encoder::embed_detailed(const std::vector<std::string>& texts, const Progress& progress) {
+  std::lock_guard lock(mutex_);
+  const std::size_t n = texts.size();
+  const int64_t dim = model_->config().hidden;
+  EmbedResult result;
+  result.vectors.assign(n * static_cast<std::size_t>(dim), 0.0f);
+  result.tokens.resize(n);
+  result.truncated.resize(n);
+
+  std::vector<Tokenized> tokenized(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    tokenized[i] = tokenizer_.encode(texts[i], max_tokens_);
+    result.tokens[i] = static_cast<int>(tokenized[i].ids.size());
+    result.truncated[i] = tokenized[i].truncated;
+    if (tokenized[i].truncated) {
+      spdlog::warn("encoder: text {} ({} bytes) is longer than {} tokens; only its start is embedded", i,
+                   texts[i].size(), max_tokens_);
+    }
+  }
+  // Longest first, so each batch holds texts of similar length and the last batch is short.
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return tokenized[a].ids.size() > tokenized[b].ids.size(); });
+
+  std::size_t done = 0;
+  for (std::size_t b0 = 0; b0 < n; b0 += static_cast<std::size_t>(batch_size_)) {
+    const std::size_t b1 = std::min(n, b0 + static_cast<std::size_t>(batch_size_));
+    std::vector<int32_t> ids;
+    std::vector<int64_t> begin{0};
+    for (std::size_t j = b0; j < b1; ++j) {
+      const auto& t = tokenized[order[j]].ids;
+      ids.insert(ids.end(), t.begin(), t.end());
+      begin.push_back(static_cast<int64_t>(ids.size()));
+    }
+    const std::vector<float> hidden = model_->forward(cpu_, ids, begin);
+    for (std::size_t j = b0; j < b1; ++j) {
+      const int64_t s0 = begin[j - b0], s1 = begin[j - b0 + 1];
+      float* out = result.vectors.data() + order[j] * static_cast<std::size_t>(dim);
+      if (pooling_ == Pooling::Cls) {
+        std::copy_n(hidden.data() + s0 * dim, dim, out);
+      } else {  // mean over every token, [CLS] and [SEP] included, as sentence-transformers does
+        std::vector<double> acc(static_cast<std::size_t>(dim), 0.0);
+        for (int64_t t = s0; t < s1; ++t)
+          for (int64_t c = 0; c < dim; ++c) acc[c] += hidden[t * dim + c];
+        for (int64_t c = 0; c < dim; ++c) out[c] = static_cast<float>(acc[c] / static_cast<double>(s1 - s0));
+      }
+      if (normalize_) {  // torch.nn.functional.normalize: x / max(||x||, 1e-12)
+        double sq = 0;
+        for (int64_t c = 0; c < dim; ++c) sq += static_cast<double>(out[c]) * out[c];
+        const double inv = 1.0 / std::max(std::sqrt(sq), 1e-12);
+        for (int64_t c = 0; c < dim; ++c) out[c] = static_cast<float>(out[c] * inv);
+      }
+    }
+    done = b1;
+    if (progress && !progress(done, n)) throw Cancelled();
+  }
+  return result;
+}
+
+}  // namespace pgpp::embed
