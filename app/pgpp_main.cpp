@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app/cli/command_bench.h"
 #include "app/cli/command_info.h"
 #include "app/cli/command_models.h"
 #include "kernels/error.h"
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   pgpp::app::add_models_command(app);
   pgpp::app::add_info_command(app);
+  pgpp::app::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
