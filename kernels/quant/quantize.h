@@ -19,7 +19,7 @@ static_assert(sizeof(ActivationBlock) == 40);
 
 inline constexpr int kActivationBlock = 32;
 
-// x has n floats, n a multiple of 32; out receives n / 32 blocks. Round to nearest.
+// x has n floats, n a multiple of 32; out receives n / 32 blocks. Rounds half away from zero.
 void quantize_activations(const float* x, ActivationBlock* out, int64_t n);
 
 // GGUF Q8_0: per 32 floats an f16 scale d = max|x| / 127 and 32 signed bytes round(x / d);

@@ -17,8 +17,10 @@
 
 #include "kernels/cpu_backend.h"
 #include "kernels/float16.h"
+#include "kernels/gguf_file.h"
 #include "kernels/matmul.h"
 #include "kernels/quant/dequantize.h"
+#include "tests/common/test_models.h"
 
 namespace pgpp::kernels {
 namespace {
@@ -79,14 +81,14 @@ TensorView view_of(DType type, const std::vector<uint8_t>& bytes, int64_t k, int
   return w;
 }
 
-void check_type(const ScaleFields& f, int64_t k, int64_t rows, std::mt19937& rng) {
-  const auto wbytes = random_weights(f, k, rows, rng);
-  const TensorView w = view_of(f.type, wbytes, k, rows);
+void check_matmul(const TensorView& w, const std::vector<int64_t>& token_counts, std::mt19937& rng) {
+  const int64_t k = w.ne[0];
+  const int64_t rows = w.rows();
   std::vector<float> wf(static_cast<std::size_t>(k * rows));
-  for (int64_t r = 0; r < rows; ++r) quant::dequantize_row(f.type, w.row(r), wf.data() + r * k, k);
+  for (int64_t r = 0; r < rows; ++r) quant::dequantize_row(w.type, w.row(r), wf.data() + r * k, k);
 
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (int64_t n_tokens : {1, 2, 7, 33}) {
+  for (int64_t n_tokens : token_counts) {
     std::vector<float> x(static_cast<std::size_t>(n_tokens * k));
     for (auto& v : x) v = normal(rng);
     // Reference and the worst-case bound per output.
@@ -122,7 +124,7 @@ void check_type(const ScaleFields& f, int64_t k, int64_t rows, std::mt19937& rng
           ASSERT_TRUE(std::isfinite(y[i])) << "output " << i;
           const double e = std::fabs(y[i] - ref[i]);
           if (e > bound[i] && ++bad <= 3) {
-            ADD_FAILURE() << dtype_name(f.type) << " " << simd_level_name(level) << " threads "
+            ADD_FAILURE() << dtype_name(w.type) << " " << simd_level_name(level) << " threads "
                           << threads << " k " << k << " rows " << rows << " tokens " << n_tokens
                           << ": y[" << i << "] = " << y[i] << ", reference " << ref[i]
                           << ", bound " << bound[i];
@@ -132,7 +134,7 @@ void check_type(const ScaleFields& f, int64_t k, int64_t rows, std::mt19937& rng
         }
         // The rms figure means something only over enough outputs (a handful can cancel).
         if (y.size() >= 64) EXPECT_LT(std::sqrt(num / den), 1e-2)
-            << dtype_name(f.type) << " " << simd_level_name(level) << " threads " << threads
+            << dtype_name(w.type) << " " << simd_level_name(level) << " threads " << threads
             << " tokens " << n_tokens;
       }
     }
@@ -148,9 +150,21 @@ TEST(MatmulQuantized, EveryTypeEveryLevelMatchesDoubleReference) {
     const std::vector<int64_t> ks = block == 32 ? std::vector<int64_t>{32, 608} : std::vector<int64_t>{256, 768};
     for (int64_t k : ks) {
       SCOPED_TRACE(std::string(dtype_name(f.type)) + " k=" + std::to_string(k));
-      check_type(f, k, k == ks[0] ? 5 : 37, rng);
+      const int64_t rows = k == ks[0] ? 5 : 37;
+      const auto bytes = random_weights(f, k, rows, rng);
+      check_matmul(view_of(f.type, bytes, k, rows), {1, 2, 7, 33}, rng);
     }
   }
+}
+
+TEST(MatmulQuantized, RealTensorsOfTheDefaultModel) {
+  const GgufFile model(test::default_decoder());
+  std::mt19937 rng(7);
+  // Q4_1 (1536 x 576) and Q8_0 (the tied embedding, first 600 rows of 49152).
+  check_matmul(model.tensor("blk.0.ffn_up.weight"), {1, 5}, rng);
+  TensorView embd = model.tensor("token_embd.weight");
+  embd.ne[1] = 600;
+  check_matmul(embd, {1, 5}, rng);
 }
 
 TEST(MatmulQuantized, GetRowMatchesDequantizeForEveryType) {
