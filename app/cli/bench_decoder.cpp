@@ -49,7 +49,7 @@ void run_bench(const BenchArgs& a) {
   const auto& hp = model->hparams();
   // Token ids spread over the vocabulary (like llama-bench's random tokens; the speed does not
   // depend on which ids they are).
-  std::vector<int32_t> prompt(static_cast<std::size_t>(a.prompt));
+  std::vector<int32_t> prompt(static_cast<std::size_t>(std::max(a.prompt, 1)));
   for (std::size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 13) % hp.n_vocab);
   auto cache = model->make_cache(std::max(a.prompt, a.gen) + 1);
   std::vector<float> logits;
@@ -62,7 +62,7 @@ void run_bench(const BenchArgs& a) {
     for (int r = 0; r < a.repetitions; ++r) {
       cache.clear();
       const auto t0 = Clock::now();
-      model->forward(cpu, cache, prompt, false, logits, /*batch_size=*/a.prompt);
+      model->forward(cpu, cache, prompt, false, logits, /*batch_size=*/a.prompt);  // one batch, like llama-bench
       tps.push_back(a.prompt / std::chrono::duration<double>(Clock::now() - t0).count());
     }
     figures.push_back(summarize("pp" + std::to_string(a.prompt), tps));
@@ -113,8 +113,11 @@ void add_bench_decoder(CLI::App& bench) {
   cmd->add_option("-t,--threads", args->threads, "compute threads (0: one per hardware thread)")
       ->capture_default_str();
   cmd->add_option("-p,--prompt", args->prompt, "prompt tokens processed in one batch (0: skip)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("-n,--gen", args->gen, "tokens generated one at a time (0: skip)")->capture_default_str();
+  cmd->add_option("-n,--gen", args->gen, "tokens generated one at a time (0: skip)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("-r,--repetitions", args->repetitions, "runs of each test")->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "one JSON object per line instead of a table");
