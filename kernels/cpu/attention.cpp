@@ -125,25 +125,36 @@ void attention(CpuBackend& cpu, const AttentionShape& shape, const float* q, int
   }
   const int64_t group = nh / nkv;
   const HeadOps ops = ops_for(cpu.simd());
-  cpu.pool().parallel_for(n_tokens * nh, [&](int64_t i0, int64_t i1) {
-    std::vector<float> scores(static_cast<std::size_t>(first_pos + n_tokens));
+  // One work item is a token and a KV head with all the query heads that share it, so each
+  // cached key/value row is read once for the whole group.
+  cpu.pool().parallel_for(n_tokens * nkv, [&](int64_t i0, int64_t i1) {
+    const auto n_max = static_cast<std::size_t>(first_pos + n_tokens);
+    std::vector<float> scores(n_max * static_cast<std::size_t>(group));
+    std::vector<float> maxes(static_cast<std::size_t>(group));
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t t = i / nh;
-      const int64_t h = i % nh;
-      const int64_t g = h / group;
+      const int64_t t = i / nkv;
+      const int64_t g = i % nkv;
       const int64_t n_keys = first_pos + t + 1;
-      const float* qh = q + (t * nh + h) * hd;
-      float max = -INFINITY;
+      const float* qg = q + (t * nh + g * group) * hd;
+      std::fill(maxes.begin(), maxes.end(), -INFINITY);
       for (int64_t j = 0; j < n_keys; ++j) {
-        const float s = ops.dot(qh, k + j * row_stride + g * hd, hd) * scale;
-        scores[static_cast<std::size_t>(j)] = s;
-        max = std::max(max, s);
+        const uint16_t* kj = k + j * row_stride + g * hd;
+        for (int64_t h = 0; h < group; ++h) {
+          const float s = ops.dot(qg + h * hd, kj, hd) * scale;
+          scores[static_cast<std::size_t>(h * n_keys + j)] = s;
+          maxes[static_cast<std::size_t>(h)] = std::max(maxes[static_cast<std::size_t>(h)], s);
+        }
       }
-      const float inv = 1.0f / ops.exp_sub_sum(scores.data(), n_keys, max);
-      float* o = out + (t * nh + h) * hd;
-      std::fill(o, o + hd, 0.0f);
+      float* og = out + (t * nh + g * group) * hd;
+      std::fill(og, og + group * hd, 0.0f);
+      for (int64_t h = 0; h < group; ++h) {
+        float* sh = scores.data() + h * n_keys;
+        const float inv = 1.0f / ops.exp_sub_sum(sh, n_keys, maxes[static_cast<std::size_t>(h)]);
+        for (int64_t j = 0; j < n_keys; ++j) sh[j] *= inv;
+      }
       for (int64_t j = 0; j < n_keys; ++j) {
-        ops.axpy(scores[static_cast<std::size_t>(j)] * inv, v + j * row_stride + g * hd, o, hd);
+        const uint16_t* vj = v + j * row_stride + g * hd;
+        for (int64_t h = 0; h < group; ++h) ops.axpy(scores[static_cast<std::size_t>(h * n_keys + j)], vj, og + h * hd, hd);
       }
     }
   });
