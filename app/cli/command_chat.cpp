@@ -67,6 +67,7 @@ void run_chat(const ChatArgs& a) {
       continue;
     }
     fmt::print("\n");
+    std::fflush(stdout);
     history.push_back({"assistant", r.text});
     if (a.decoder.stats) {
       fmt::print(stderr, "[{} prompt tokens ({} reused), {} generated; prefill {:.1f} tok/s, decode {:.1f} tok/s]\n",
@@ -75,6 +76,7 @@ void run_chat(const ChatArgs& a) {
     }
   }
   fmt::print("\n");
+  std::fflush(stdout);
 }
 
 }  // namespace

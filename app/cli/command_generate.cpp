@@ -49,7 +49,7 @@ struct GenerateArgs {
 
 void print_stats(const llm::GenerationResult& r) {
   fmt::print(stderr,
-             "\n[{} prompt tokens ({} reused), {} generated; prefill {:.1f} tok/s, decode {:.1f} tok/s; stop: {}]\n",
+             "[{} prompt tokens ({} reused), {} generated; prefill {:.1f} tok/s, decode {:.1f} tok/s; stop: {}]\n",
              r.prompt_tokens, r.reused_tokens, r.generated_tokens, r.prefill_tokens_per_second(),
              r.decode_tokens_per_second(), llm::stop_reason_name(r.stop));
 }
@@ -75,6 +75,7 @@ void run_generate(const GenerateArgs& a) {
     r = session.chat(messages, print);
   }
   fmt::print("\n");
+  std::fflush(stdout);
   if (a.decoder.stats) print_stats(r);
 }
 
