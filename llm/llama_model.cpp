@@ -37,8 +37,21 @@ void add_into(float* x, const float* y, int64_t n) {
 
 }  // namespace
 
-std::unique_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& path) {
-  return std::make_unique<LlamaModel>(std::make_unique<kernels::GgufFile>(path));
+std::unique_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& path, LlamaLoadOptions options) {
+  return std::make_unique<LlamaModel>(std::make_unique<kernels::GgufFile>(path), options);
+}
+
+const kernels::TensorView* LlamaModel::matrix(const kernels::TensorView* t) {
+  if (!t || !dequantize_weights_ || t->type == kernels::DType::F32) return t;
+  auto data = std::make_unique<std::vector<float>>(static_cast<std::size_t>(t->elements()));
+  for (int64_t r = 0; r < t->rows(); ++r) kernels::get_row(*t, r, data->data() + r * t->ne[0]);
+  auto view = std::make_unique<kernels::TensorView>(*t);
+  view->type = kernels::DType::F32;
+  view->data = reinterpret_cast<const std::byte*>(data->data());
+  view->nbytes = data->size() * sizeof(float);
+  expanded_data_.push_back(std::move(data));
+  expanded_views_.push_back(std::move(view));
+  return expanded_views_.back().get();
 }
 
 void LlamaModel::fail(const std::string& reason) const { throw Error(file_->display_name() + ": " + reason); }
@@ -65,7 +78,8 @@ const kernels::TensorView& LlamaModel::require(const std::string& name, std::vec
   return *t;
 }
 
-LlamaModel::LlamaModel(std::unique_ptr<kernels::GgufFile> file) : file_(std::move(file)) {
+LlamaModel::LlamaModel(std::unique_ptr<kernels::GgufFile> file, LlamaLoadOptions options)
+    : file_(std::move(file)), dequantize_weights_(options.dequantize_weights) {
   const kernels::GgufFile& f = *file_;
   hp_.architecture = f.get_string_or("general.architecture", "");
   if (hp_.architecture != "llama" && hp_.architecture != "qwen2") {
@@ -107,6 +121,8 @@ LlamaModel::LlamaModel(std::unique_ptr<kernels::GgufFile> file) : file_(std::mov
   output_norm_ = &require("output_norm.weight", {hp_.n_embd});
   output_ = optional("output.weight", {hp_.n_embd, hp_.n_vocab});
   if (!output_) output_ = token_embd_;  // tied embeddings
+  token_embd_ = matrix(token_embd_);
+  output_ = output_ == file_->find_tensor("token_embd.weight") ? token_embd_ : matrix(output_);
 
   const int64_t E = hp_.n_embd;
   for (int64_t l = 0; l < hp_.n_layer; ++l) {
@@ -124,6 +140,7 @@ LlamaModel::LlamaModel(std::unique_ptr<kernels::GgufFile> file) : file_(std::mov
     L.gate = &require(p + "ffn_gate.weight", {E, hp_.n_ff});
     L.up = &require(p + "ffn_up.weight", {E, hp_.n_ff});
     L.down = &require(p + "ffn_down.weight", {hp_.n_ff, E});
+    for (const kernels::TensorView** m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) *m = matrix(*m);
     layers_.push_back(L);
   }
 

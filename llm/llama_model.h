@@ -41,12 +41,19 @@ struct LlamaHparams {
   int64_t kv_dim() const { return n_head_kv * head_dim; }
 };
 
+struct LlamaLoadOptions {
+  // Expand every quantized matrix to F32 at load time (4 bytes a weight), so products run in
+  // float instead of with 8-bit quantized activations. For checking the forward pass against a
+  // reference at float precision; far slower and larger, not for use.
+  bool dequantize_weights = false;
+};
+
 class LlamaModel {
  public:
   // Opens and checks the file: architecture, hyper-parameters, every tensor's presence, shape
   // and type. Throws pgpp::Error naming the file and the problem.
-  static std::unique_ptr<LlamaModel> load(const std::filesystem::path& path);
-  explicit LlamaModel(std::unique_ptr<kernels::GgufFile> file);
+  static std::unique_ptr<LlamaModel> load(const std::filesystem::path& path, LlamaLoadOptions options = {});
+  explicit LlamaModel(std::unique_ptr<kernels::GgufFile> file, LlamaLoadOptions options = {});
 
   const kernels::GgufFile& file() const { return *file_; }
   const LlamaHparams& hparams() const { return hp_; }
@@ -82,6 +89,7 @@ class LlamaModel {
                      float* logits) const;
   const kernels::TensorView& require(const std::string& name, std::vector<int64_t> shape) const;
   const kernels::TensorView* optional(const std::string& name, std::vector<int64_t> shape) const;
+  const kernels::TensorView* matrix(const kernels::TensorView* t);  // as stored, or expanded to F32
   [[noreturn]] void fail(const std::string& reason) const;
 
   std::unique_ptr<kernels::GgufFile> file_;
@@ -91,6 +99,9 @@ class LlamaModel {
   const kernels::TensorView* output_ = nullptr;
   std::vector<Layer> layers_;
   std::unique_ptr<kernels::cpu::Rope> rope_;
+  bool dequantize_weights_ = false;
+  std::vector<std::unique_ptr<std::vector<float>>> expanded_data_;  // with dequantize_weights
+  std::vector<std::unique_ptr<kernels::TensorView>> expanded_views_;
 };
 
 }  // namespace pgpp::llm

