@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "app/cli/command_bench.h"
+#include "app/cli/command_chat.h"
 #include "app/cli/command_embed.h"
+#include "app/cli/command_generate.h"
 #include "app/cli/command_info.h"
 #include "app/cli/command_models.h"
 #include "kernels/error.h"
@@ -15,6 +17,8 @@ int main(int argc, char** argv) {
   pgpp::app::add_models_command(app);
   pgpp::app::add_info_command(app);
   pgpp::app::add_embed_command(app);
+  pgpp::app::add_chat_command(app);
+  pgpp::app::add_generate_command(app);
   pgpp::app::add_bench_command(app);
   try {
     app.parse(argc, argv);

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/cli/bench_decoder.h"
+
 namespace pgpp::app {
 
 double peak_memory_mib() {
@@ -32,6 +34,7 @@ void add_bench_command(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "Measure speed and memory (one table; --json for machines)");
   bench->require_subcommand(1);
   add_bench_encoder(*bench);
+  add_bench_decoder(*bench);
 }
 
 }  // namespace pgpp::app

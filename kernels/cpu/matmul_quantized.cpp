@@ -1,13 +1,28 @@
 #include "kernels/cpu/matmul_quantized.h"
 
+#include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/vec_dot.h"
 #include "kernels/quant/dequantize.h"
+#include "kernels/quant/quantize.h"
 
 namespace pgpp::kernels::cpu {
 
-// First, plain version: each weight row dequantized to floats, then dotted with every token.
-void matmul_quantized(CpuBackend& cpu, const TensorView& w, const float* x, int64_t n_tokens, float* y) {
+namespace {
+
+// Rows per task in prefill: a tile's weights (16 rows of at most a few KB) stay in L1/L2 while
+// the token tile streams past them.
+constexpr int64_t kRowTile = 16;
+// Activation bytes per token tile: small enough to sit in L2 next to the weights.
+constexpr int64_t kTokenTileBytes = 256 * 1024;
+// Rows per task in decode: enough work to amortise the pool's hand-off.
+constexpr int64_t kGemvMinRows = 16;
+
+// Types without an integer kernel: each weight row dequantized once, dotted with every token
+// in float.
+void matmul_dequantized(CpuBackend& cpu, const TensorView& w, const float* x, int64_t n_tokens,
+                        float* y) {
   const int64_t k = w.ne[0];
   const int64_t rows = w.rows();
   cpu.pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
@@ -19,6 +34,54 @@ void matmul_quantized(CpuBackend& cpu, const TensorView& w, const float* x, int6
         float acc = 0;
         for (int64_t i = 0; i < k; ++i) acc += row[i] * xt[i];
         y[t * rows + r] = acc;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void matmul_quantized(CpuBackend& cpu, const TensorView& w, const float* x, int64_t n_tokens,
+                      float* y) {
+  const int64_t k = w.ne[0];
+  const int64_t rows = w.rows();
+  const QuantTileFn tile = k % quant::kActivationBlock == 0 ? quant_tile_kernel(w.type, cpu.simd()) : nullptr;
+  if (tile == nullptr) {
+    matmul_dequantized(cpu, w, x, n_tokens, y);
+    return;
+  }
+
+  // Activations quantized once per call, shared by every row.
+  const int64_t xs = k / quant::kActivationBlock;
+  std::vector<quant::ActivationBlock> xq(static_cast<std::size_t>(n_tokens * xs));
+  if (n_tokens == 1) {
+    quant::quantize_activations(x, xq.data(), k);
+  } else {
+    cpu.pool().parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) quant::quantize_activations(x + t * k, xq.data() + t * xs, k);
+    });
+  }
+
+  const auto* wb = reinterpret_cast<const uint8_t*>(w.data);
+  const std::size_t stride = w.row_stride();
+  if (n_tokens == 1) {
+    cpu.pool().parallel_for(
+        rows,
+        [&](int64_t r0, int64_t r1) { tile(k, wb + r0 * stride, stride, r1 - r0, xq.data(), 1, y + r0, rows); },
+        kGemvMinRows);
+    return;
+  }
+
+  const int64_t token_tile =
+      std::max<int64_t>(4, kTokenTileBytes / (xs * static_cast<int64_t>(sizeof(quant::ActivationBlock))) / 4 * 4);
+  const int64_t n_row_tiles = (rows + kRowTile - 1) / kRowTile;
+  cpu.pool().parallel_for(n_row_tiles, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t r0 = i * kRowTile;
+      const int64_t nr = std::min(kRowTile, rows - r0);
+      for (int64_t t0 = 0; t0 < n_tokens; t0 += token_tile) {
+        const int64_t nt = std::min(token_tile, n_tokens - t0);
+        tile(k, wb + r0 * stride, stride, nr, xq.data() + t0 * xs, nt, y + t0 * rows + r0, rows);
       }
     }
   });

@@ -3,7 +3,13 @@
 // x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for exactness), e^r by a degree-6
 // polynomial, times 2^n. Relative error about 2 ulp over [-87, 88]; below that it returns 0,
 // above it +inf is not needed by our callers (inputs are clamped at 88).
+// GCC 12 reports its own AVX-512 intrinsics (which start from _mm512_undefined_ps) as reading
+// uninitialized values once inlined; a known false positive (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 namespace pgpp::kernels::cpu::detail {
 
