@@ -177,7 +177,9 @@ NormalizedText normalize_text(std::string_view source) {
         const char32_t next = chars[j].c;
         if (newlines >= 2) {
           append_utf8(out, '\n', ch.begin, chars[j - 1].end);
-        } else if (!(newlines == 1 && is_unspaced_script(last) && is_unspaced_script(next))) {
+        } else if (!(newlines <= 1 && is_unspaced_script(last) && is_unspaced_script(next))) {
+          // Between two characters of an unspaced script a line break or a space is layout
+          // (justified Chinese is often drawn one character per "word"), not a word boundary.
           append_utf8(out, ' ', ch.begin, chars[j - 1].end);
         }
       }

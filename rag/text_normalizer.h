@@ -5,8 +5,8 @@
 // Steps: typographic ligatures (U+FB00..FB06) expanded; NFC; soft hyphens and zero-width
 // characters dropped; words hyphenated at a line end joined ("docu-\nment" -> "document" when
 // both sides are lowercase letters); whitespace collapsed: a blank line (paragraph) becomes
-// '\n', a single line break becomes ' ' (or nothing between two characters of scripts written
-// without spaces: Han, kana, Thai, ...), other runs of spaces become one ' '.
+// '\n', a single line break or run of spaces becomes ' ', or nothing between two characters of
+// scripts written without spaces (Han, kana, Thai, ...).
 #include <cstdint>
 #include <string>
 #include <string_view>

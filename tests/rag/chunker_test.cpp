@@ -65,6 +65,7 @@ TEST(TextNormalizer, LigaturesHyphensWhitespaceAndOffsets) {
 
 TEST(TextNormalizer, LineBreaksInsideCjkJoinWithoutSpace) {
   EXPECT_EQ(normalize_text("日本語の\n文章です。\nDebian is\nfree.").text, "日本語の文章です。 Debian is free.");
+  EXPECT_EQ(normalize_text("本 集 團 現 金 客 戶 (T+2) 內").text, "本集團現金客戶 (T+2) 內");
 }
 
 TEST(SentenceSplitter, AbbreviationsAndCjk) {
