@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unicode/uchar.h>
+#include <unicode/uscript.h>
 #include <unicode/utf8.h>
 #include <unistd.h>
 
@@ -144,6 +145,14 @@ struct QueryTerms {
   std::vector<std::string> bigrams;
 };
 
+// Scripts indexed as character bigrams: those written without spaces, and Hangul, which is
+// written with spaces but whose spaces PDFs often lose (a whole line then reads as one word).
+bool is_bigram_script(UChar32 c) {
+  if (is_unspaced_script(static_cast<char32_t>(c))) return true;
+  UErrorCode err = U_ZERO_ERROR;
+  return uscript_getScript(c, &err) == USCRIPT_HANGUL;
+}
+
 void unspaced_runs(std::string_view text, const std::function<void(const std::vector<std::string>&)>& fn) {
   std::vector<std::string> run;
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());
@@ -152,7 +161,7 @@ void unspaced_runs(std::string_view text, const std::function<void(const std::ve
     const int32_t start = i;
     UChar32 c;
     U8_NEXT(s, i, n, c);
-    if (c >= 0 && u_isalnum(c) && is_unspaced_script(static_cast<char32_t>(c))) {
+    if (c >= 0 && u_isalnum(c) && is_bigram_script(c)) {
       run.emplace_back(text.substr(static_cast<size_t>(start), static_cast<size_t>(i - start)));
     } else if (!run.empty()) {
       fn(run);
@@ -172,7 +181,7 @@ QueryTerms query_terms(std::string_view q) {
     UChar32 c;
     U8_NEXT(s, i, n, c);
     const bool wordish = c >= 0 && (u_isalnum(c) || u_getIntPropertyValue(c, UCHAR_GENERAL_CATEGORY) == U_NON_SPACING_MARK);
-    if (wordish && !is_unspaced_script(static_cast<char32_t>(c))) {
+    if (wordish && !is_bigram_script(c)) {
       word.append(q.substr(static_cast<size_t>(start), static_cast<size_t>(i - start)));
     } else if (!word.empty()) {
       t.words.push_back(std::move(word));

@@ -8,8 +8,9 @@
 // changed replaces the old version in the same transaction.
 //
 // Full text: FTS5 over passage text (unicode61, diacritics folded) plus a column of overlapping
-// character bigrams for scripts written without spaces (Chinese, Japanese, Thai; the Lucene CJK
-// analyser's approach), so that a Chinese word matches inside a sentence.
+// character bigrams for scripts written without spaces (Chinese, Japanese, Thai) and for Hangul
+// (whose spaces PDFs often lose) — the Lucene CJK analyser's approach — so that a Chinese word
+// matches inside a sentence.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -148,7 +149,7 @@ class Library {
   std::unique_ptr<SqliteDb> db_;
 };
 
-// The bigram terms indexed for runs of unspaced scripts in text ("中文文本" -> "中文 文文 文本");
+// The bigram terms indexed for runs of bigram scripts in text ("中文文本" -> "中文 文文 文本");
 // empty when the text has none.
 std::string unspaced_bigrams(std::string_view text);
 

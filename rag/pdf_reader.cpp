@@ -139,7 +139,10 @@ PdfPage read_page(const poppler::page& page, int number, int probe_dpi) {
     if (!out.words.empty()) {
       const WordBox& last = out.words.back().box;
       if (same_line(last, box)) {
-        if (prev_space) out.text += ' ';
+        // A visible gap is a space even where the PDF draws none: a running header and its
+        // page number ("Introduction" ... "4") are far apart but never separated by a glyph.
+        const float gap = box.x0 - last.x1;
+        if (prev_space || gap > 0.3f * std::max(1.0f, last.y1 - last.y0)) out.text += ' ';
       } else {
         const float height = std::max(1.0f, last.y1 - last.y0);
         out.text += (box.y0 - last.y1 > height) ? "\n\n" : "\n";

@@ -45,6 +45,12 @@ TEST(Sha256, KnownVectors) {
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+TEST(UnspacedBigrams, HanKanaHangulButNotLatin) {
+  EXPECT_EQ(unspaced_bigrams("中文文本 and 한국어, 再配布。x"), "中文 文文 文本 한국 국어 再配 配布");
+  EXPECT_EQ(unspaced_bigrams("plain English"), "");
+  EXPECT_EQ(unspaced_bigrams("单"), "单");
+}
+
 TEST_F(LibraryTest, SameFileTwiceIsStoredOnce) {
   Library lib(dir_ / "lib.db");
   EXPECT_EQ(lib.schema_version(), Library::kSchemaVersion);
