@@ -258,10 +258,11 @@ DocumentRecord describe_document(const std::filesystem::path& path, const PdfDoc
 Library::Library(const std::filesystem::path& path) : path_(path), in_memory_(path == ":memory:") {
   if (!in_memory_) {
     const std::string name = path.filename().string();
-    if (path.has_parent_path()) {
+    if (path.has_parent_path() && !std::filesystem::exists(path.parent_path())) {
       std::error_code ec;
       std::filesystem::create_directories(path.parent_path(), ec);
       if (ec) throw Error(name + ": cannot create its folder " + path.parent_path().string() + " (" + ec.message() + ")");
+      std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all, ec);  // 0700
     }
     // Created by us with 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
     // database file's permissions. A person's documents are nobody else's business.

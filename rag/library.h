@@ -83,6 +83,9 @@ struct AddResult {
 // abandon the document: the transaction rolls back.
 using AddProgress = std::function<void(int done, int total)>;
 
+// One Library object is used by one thread at a time. A reader on another thread (the GUI while
+// a worker ingests) opens its own Library on the same file: WAL lets it read while the writer
+// writes, and it sees each document whole or not at all.
 class Library {
  public:
   static constexpr int kSchemaVersion = 1;

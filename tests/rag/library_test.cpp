@@ -170,6 +170,9 @@ TEST_F(LibraryTest, FilesArePrivateAndMemoryModeWritesNothing) {
   {
     Library lib(dir_ / "sub" / "lib.db");
     test::add(lib, prepare(test::test_pdf("project-history.en.pdf")));
+    struct stat dir_st {};
+    ASSERT_EQ(::stat((dir_ / "sub").c_str(), &dir_st), 0);
+    EXPECT_EQ(dir_st.st_mode & 0777, 0700u);
     for (const auto& e : std::filesystem::directory_iterator(dir_ / "sub")) {
       struct stat st {};
       ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
@@ -224,6 +227,9 @@ TEST_F(LibraryTest, FullTextFindsEnglishWordsAndCjkSubstrings) {
   for (size_t i = 1; i < murdock.size(); ++i) EXPECT_GE(murdock[i - 1].score, murdock[i].score);
   // Collection filter.
   EXPECT_EQ(lib.search_bm25("Murdock", 5, lib.collection("empty")).size(), 0u);
+  const auto in_default = lib.search_bm25("Murdock", 5, lib.collection(Library::kDefaultCollection));
+  ASSERT_FALSE(in_default.empty());
+  EXPECT_EQ(in_default[0].passage_id, lib.search_bm25("Murdock", 5)[0].passage_id);
 }
 
 TEST_F(LibraryTest, NotALibraryFileErrorsByName) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
+#include <vector>
 
 #include "kernels/error.h"
 #include "tests/common/test_models.h"
@@ -122,6 +124,63 @@ TEST(PdfReader, GarbageScoreSeparatesRealTextFromMojibake) {
   EXPECT_GT(garbage_score(std::string(60, 'a') + " \xEF\xBF\xBD\xEF\xBF\xBD x\xEE\x80\x80y z\xEE\x80\x81 "
                           "\xEF\xBF\xBDq \xEF\xBF\xBDr"),
             0.4);
+}
+
+// A one-page PDF with one line of Helvetica text, the page turned by /Rotate.
+std::string one_line_pdf(int rotate) {
+  const std::string content = "BT /F1 24 Tf 72 700 Td (Hello rotated world) Tj ET";
+  const std::vector<std::string> objs = {
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Rotate " + std::to_string(rotate) +
+          " /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+      "<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream"};
+  std::string pdf = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < objs.size(); ++i) {
+    offsets.push_back(pdf.size());
+    pdf += std::to_string(i + 1) + " 0 obj\n" + objs[i] + "\nendobj\n";
+  }
+  const size_t xref = pdf.size();
+  pdf += "xref\n0 " + std::to_string(objs.size() + 1) + "\n0000000000 65535 f \n";
+  for (size_t o : offsets) {
+    char line[32];
+    std::snprintf(line, sizeof line, "%010zu 00000 n \n", o);
+    pdf += line;
+  }
+  pdf += "trailer\n<< /Size " + std::to_string(objs.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+         std::to_string(xref) + "\n%%EOF\n";
+  return pdf;
+}
+
+TEST(PdfReader, RotatedPageBoxesAreInTheDisplayedFrame) {
+  const auto dir = test::make_temp_dir("rotate");
+  for (int rotate : {0, 90}) {
+    const auto path = dir / ("rot" + std::to_string(rotate) + ".pdf");
+    std::ofstream(path, std::ios::binary) << one_line_pdf(rotate);
+    const PdfDocument doc = read_pdf(path);
+    ASSERT_EQ(doc.pages.size(), 1u);
+    const PdfPage& p = doc.pages[0];
+    EXPECT_EQ(p.width, rotate ? 792 : 612);
+    EXPECT_EQ(p.height, rotate ? 612 : 792);
+    ASSERT_EQ(p.words.size(), 3u);
+    EXPECT_EQ(p.text.substr(p.words[1].begin, p.words[1].end - p.words[1].begin), "rotated");
+    for (const PageWord& w : p.words) {
+      EXPECT_GE(w.box.x0, 0);
+      EXPECT_LE(w.box.x1, p.width);
+      EXPECT_GE(w.box.y0, 0);
+      EXPECT_LE(w.box.y1, p.height);
+    }
+    // The line starts 72 pt from the unrotated page's left edge: the displayed page's top when
+    // turned a quarter clockwise.
+    if (rotate == 0) {
+      EXPECT_NEAR(p.words[0].box.x0, 72, 1);
+    } else {
+      EXPECT_NEAR(p.words[0].box.y0, 72, 1);
+      EXPECT_GT(p.words[0].box.x0, 600);
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(PdfReader, EmptyCorruptTruncatedAndMissingFilesErrorByName) {
