@@ -4,6 +4,7 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/impl/FaissException.h>
+#include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 #include <faiss/utils/distances.h>
 #include <fcntl.h>
@@ -20,12 +21,20 @@ namespace pgpp::rag {
 
 namespace {
 
-// File layout: "PGPPVEC1", u64 generation, u64 count, u32 dim, u32 hnsw, u32 encoder length,
-// encoder bytes, then (count > 0) the FAISS index as faiss::write_index writes it.
+// File layout: "PGPPVEC2", u64 generation, u64 count, u32 dim, u32 hnsw, u32 encoder length,
+// encoder bytes, u64 payload length, u64 payload FNV-1a hash, then the payload: (count > 0) the
+// FAISS index as faiss::write_index writes it. The length and hash are checked before FAISS reads
+// the payload: FAISS 1.7.3 leaks what it had allocated when it throws on damaged data.
+uint64_t fnv1a(const std::vector<uint8_t>& bytes) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint8_t b : bytes) h = (h ^ b) * 1099511628211ull;
+  return h;
+}
+
 // FAISS 1.7.3 spells its id type faiss::Index::idx_t (later versions: faiss::idx_t).
 using Idx = faiss::Index::idx_t;
 
-constexpr char kMagic[8] = {'P', 'G', 'P', 'P', 'V', 'E', 'C', '1'};
+constexpr char kMagic[8] = {'P', 'G', 'P', 'P', 'V', 'E', 'C', '2'};
 
 struct FileCloser {
   void operator()(FILE* f) const {
@@ -147,10 +156,32 @@ std::string VectorIndex::try_load(const Library& library, bool& unreadable) {
     return "holds " + std::to_string(count) + " vectors, library has " + std::to_string(stored);
   }
   if (count > 0 && static_cast<int>(dim) != library.embedding_dim(encoder_)) return "dimension differs";
+  uint64_t payload_size = 0, payload_hash = 0;
+  if (!read_pod(f.get(), payload_size) || !read_pod(f.get(), payload_hash)) {
+    unreadable = true;
+    return "truncated header";
+  }
+  std::error_code ec;
+  const auto file_size = std::filesystem::file_size(file_, ec);
+  const auto at = std::ftell(f.get());
+  if (ec || at < 0 || file_size != static_cast<uint64_t>(at) + payload_size) {
+    unreadable = true;
+    return "truncated or extended (size differs from its header)";
+  }
+  faiss::VectorIOReader reader;
+  reader.data.resize(payload_size);
+  if (payload_size && std::fread(reader.data.data(), 1, payload_size, f.get()) != payload_size) {
+    unreadable = true;
+    return "read error";
+  }
+  if (fnv1a(reader.data) != payload_hash) {
+    unreadable = true;
+    return "damaged (checksum differs)";
+  }
   std::unique_ptr<faiss::Index> index;
   if (count > 0) {
     try {
-      index.reset(faiss::read_index(f.get()));
+      index.reset(faiss::read_index(&reader));
     } catch (const faiss::FaissException& e) {
       unreadable = true;
       return std::string("unreadable FAISS data (") + e.what() + ")";
@@ -189,11 +220,15 @@ void VectorIndex::save() const {
   write_pod(f.get(), static_cast<uint32_t>(hnsw_ ? 1 : 0));
   write_pod(f.get(), static_cast<uint32_t>(encoder_.size()));
   std::fwrite(encoder_.data(), 1, encoder_.size(), f.get());
+  faiss::VectorIOWriter writer;
   try {
-    if (index_) faiss::write_index(index_.get(), f.get());
+    if (index_) faiss::write_index(index_.get(), &writer);
   } catch (const faiss::FaissException& e) {
     throw Error(tmp.filename().string() + ": FAISS failed to write (" + e.what() + ")");
   }
+  write_pod(f.get(), static_cast<uint64_t>(writer.data.size()));
+  write_pod(f.get(), fnv1a(writer.data));
+  std::fwrite(writer.data.data(), 1, writer.data.size(), f.get());
   const bool ok = std::fflush(f.get()) == 0 && ::fsync(::fileno(f.get())) == 0 && !std::ferror(f.get());
   f.reset();
   if (!ok) throw Error(tmp.filename().string() + ": write failed (disk full?)");

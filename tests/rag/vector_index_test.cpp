@@ -100,6 +100,17 @@ TEST_F(VectorIndexTest, LoadedWhenFreshRebuiltWhenMissingOrUnreadable) {
     EXPECT_EQ(index.origin(), IndexOrigin::kRebuiltUnreadable) << index.origin_reason();
     expect_finds_itself(lib, index, 10);
   }
+  // One byte flipped inside the FAISS data, size unchanged.
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(file) - 100));
+    f.put('\x7f');
+  }
+  {
+    const VectorIndex index(lib, "test-hash-64");
+    EXPECT_EQ(index.origin(), IndexOrigin::kRebuiltUnreadable) << index.origin_reason();
+    expect_finds_itself(lib, index, 10);
+  }
   std::ofstream(file, std::ios::trunc) << "garbage";
   {
     const VectorIndex index(lib, "test-hash-64");
