@@ -2,7 +2,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app/cli/command_ask.h"
 #include "app/cli/command_bench.h"
+#include "app/cli/command_eval.h"
+#include "app/cli/command_ingest.h"
+#include "app/cli/command_list.h"
+#include "app/cli/command_remove.h"
 #include "app/cli/command_chat.h"
 #include "app/cli/command_embed.h"
 #include "app/cli/command_generate.h"
@@ -20,6 +25,11 @@ int main(int argc, char** argv) {
   pgpp::app::add_chat_command(app);
   pgpp::app::add_generate_command(app);
   pgpp::app::add_bench_command(app);
+  pgpp::app::add_ingest_command(app);
+  pgpp::app::add_ask_command(app);
+  pgpp::app::add_list_command(app);
+  pgpp::app::add_remove_command(app);
+  pgpp::app::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/bench_decoder.h"
+#include "app/cli/bench_ingest.h"
 
 namespace pgpp::app {
 
@@ -35,6 +36,7 @@ void add_bench_command(CLI::App& app) {
   bench->require_subcommand(1);
   add_bench_encoder(*bench);
   add_bench_decoder(*bench);
+  add_bench_ingest(*bench);
 }
 
 }  // namespace pgpp::app
