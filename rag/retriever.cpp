@@ -20,7 +20,8 @@ struct Candidate {
 
 // Text of a span over page texts, as the chunker defines passage spans; empty when the stored
 // pages do not hold it (then the caller joins the passages' own texts).
-std::string span_text(const Library& lib, int64_t doc, int page_first, uint32_t begin, int page_last, uint32_t end) {
+std::string span_text(const Library& lib, int64_t doc, int page_first, uint32_t begin,
+                      int page_last, uint32_t end) {
   std::string out;
   for (int p = page_first; p <= page_last; ++p) {
     const std::string page = lib.page_text(doc, p);
@@ -38,7 +39,8 @@ std::string span_text(const Library& lib, int64_t doc, int page_first, uint32_t 
 Retriever::Retriever(const Library& library, embed::Encoder& encoder, VectorIndex& index)
     : library_(library), encoder_(encoder), index_(index) {}
 
-std::vector<RetrievedSource> Retriever::retrieve(std::string_view question, const RetrieverOptions& o) const {
+std::vector<RetrievedSource> Retriever::retrieve(std::string_view question,
+                                                 const RetrieverOptions& o) const {
   if (o.top_k <= 0) return {};
   // Documents allowed by the filters (nullopt: all).
   std::optional<std::set<int64_t>> allowed;
@@ -68,7 +70,8 @@ std::vector<RetrievedSource> Retriever::retrieve(std::string_view question, cons
     }
     return &it->second;
   };
-  const std::vector<float> q = index_.size() > 0 ? encoder_.embed({std::string(question)}) : std::vector<float>{};
+  const std::vector<float> q =
+      index_.size() > 0 ? encoder_.embed({std::string(question)}) : std::vector<float>{};
 
   // Groups of adjacent passages, each a contiguous ordinal range of one document.
   struct Group {
@@ -100,7 +103,8 @@ std::vector<RetrievedSource> Retriever::retrieve(std::string_view question, cons
     }
     {
       int rank = 0;
-      for (const SearchHit& h : library_.search_bm25(question, allowed ? want * 4 : want, o.collection)) {
+      for (const SearchHit& h :
+           library_.search_bm25(question, allowed ? want * 4 : want, o.collection)) {
         add_ranked(h.passage_id, rank, false);
       }
     }
@@ -114,33 +118,40 @@ std::vector<RetrievedSource> Retriever::retrieve(std::string_view question, cons
 
     groups.clear();
     std::map<int64_t, int> per_doc;
-    for (const Candidate& c : ranked) {
-      const StoredPassage& p = *passage_of(c.passage_id);
-      id_by_ordinal[{p.document_id, p.ordinal}] = p.id;
-      bool placed = false;
-      for (Group& g : groups) {
-        if (g.doc != p.document_id) continue;
-        if (p.ordinal >= g.lo && p.ordinal <= g.hi) {
-          placed = true;  // already inside
-          break;
+    // The cap keeps room for other documents; where none is left to take it (the whole ranking
+    // was seen), a second pass fills the places without the cap.
+    const bool exhausted = want >= total;
+    for (int pass = 0; pass < (exhausted ? 2 : 1); ++pass) {
+      const bool capped = pass == 0 && o.per_document > 0;
+      for (const Candidate& c : ranked) {
+        const StoredPassage& p = *passage_of(c.passage_id);
+        id_by_ordinal[{p.document_id, p.ordinal}] = p.id;
+        bool placed = false;
+        for (Group& g : groups) {
+          if (g.doc != p.document_id) continue;
+          if (p.ordinal >= g.lo && p.ordinal <= g.hi) {
+            placed = true;  // already inside
+            break;
+          }
+          if ((p.ordinal == g.lo - 1 || p.ordinal == g.hi + 1) && g.hi - g.lo + 1 < o.max_group) {
+            g.lo = std::min(g.lo, p.ordinal);
+            g.hi = std::max(g.hi, p.ordinal);
+            placed = true;
+            break;
+          }
         }
-        if ((p.ordinal == g.lo - 1 || p.ordinal == g.hi + 1) && g.hi - g.lo + 1 < o.max_group) {
-          g.lo = std::min(g.lo, p.ordinal);
-          g.hi = std::max(g.hi, p.ordinal);
-          placed = true;
-          break;
+        if (!placed) {
+          if (static_cast<int>(groups.size()) >= o.top_k) continue;
+          if (capped && per_doc[p.document_id] >= o.per_document) continue;
+          groups.push_back({p.document_id, p.ordinal, p.ordinal, c});
+          ++per_doc[p.document_id];
         }
-      }
-      if (!placed) {
-        if (static_cast<int>(groups.size()) >= o.top_k) continue;
-        if (o.per_document > 0 && per_doc[p.document_id] >= o.per_document) continue;
-        groups.push_back({p.document_id, p.ordinal, p.ordinal, c});
-        ++per_doc[p.document_id];
       }
     }
     if (static_cast<int>(groups.size()) >= o.top_k || o.per_document <= 0 || want >= total) break;
   }
 
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return a.best.score > b.best.score; });
   std::vector<RetrievedSource> out;
   std::map<int64_t, DocumentInfo> docs;
   for (const Group& g : groups) {

@@ -175,6 +175,9 @@ void add_ask_command(CLI::App& app) {
   auto args = std::make_shared<AskArgs>();
   // Grounded answers read the sources best without sampling noise; --temp changes that.
   args->decoder.session.sampling = llm::SamplerParams::greedy();
+  // Small models loop on one sentence under greedy decoding; a mild penalty (llama.cpp's
+  // customary 1.1) breaks the loop without pushing the answer off the sources' words much.
+  args->decoder.session.sampling.repeat_penalty = 1.1f;
   args->decoder.session.max_tokens = 256;
   args->decoder.session.context = 2048;
   auto* cmd = app.add_subcommand("ask", "Answer a question from the library's documents, citing the pages used");
