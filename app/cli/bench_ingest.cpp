@@ -36,10 +36,12 @@ void run(const Options& o) {
   const auto files = rag::collect_pdf_files({o.folder}, rejected);
   if (files.empty()) throw Error(o.folder + ": no PDF files found");
   rag::IngestPipeline pipeline(*library, encoder);
-  const auto report = pipeline.run(files, [](const rag::IngestProgress& p) {
-    fmt::print(stderr, "\r[{}/{} files] {} pages, {} passages", p.files_done, p.files_total, p.pages, p.passages);
+  int last = -1;
+  const auto report = pipeline.run(files, [&](const rag::IngestProgress& p) {
+    if (p.files_done == last) return;  // one line per file: the table is what matters
+    last = p.files_done;
+    fmt::print(stderr, "[{}/{} files] {} pages, {} passages\n", p.files_done, p.files_total, p.pages, p.passages);
   });
-  fmt::print(stderr, "\n");
   const std::string setting = fmt::format("files={} threads={} {}", files.size(), threads, lo.ephemeral ? "memory" : "disk");
   std::vector<BenchRow> rows{
       {"ingest", "pages_per_s", setting, report.seconds > 0 ? report.pages / report.seconds : 0, "1/s"},
