@@ -46,6 +46,7 @@ Answer Answerer::answer_from(std::string_view question, std::vector<RetrievedSou
   const int64_t budget = session_.context() - std::max(1, options_.max_answer_tokens);
   const BuiltPrompt prompt = builder_.build(question, prompt_sources, budget,
                                             [&](const std::vector<llm::ChatMessage>& m) { return session_.count_tokens(m); });
+  a.sources_found = static_cast<int>(sources.size());
   sources.resize(static_cast<std::size_t>(prompt.sources_used));
   a.sources = std::move(sources);
   a.truncated_source = prompt.truncated;

@@ -32,6 +32,7 @@ struct Answer {
   std::string question;
   std::string text;                      // the reply as streamed
   std::vector<RetrievedSource> sources;  // numbered [1].. in the prompt: only those that fit
+  int sources_found = 0;                 // retrieved, before fitting to the context
   bool truncated_source = false;         // the last source was cut to fit the context
   ParsedCitations parsed;
   std::vector<Citation> citations;       // in-range numbers, in order of first appearance

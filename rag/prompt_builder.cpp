@@ -12,7 +12,8 @@ namespace {
 constexpr std::string_view kInstructions =
     "You answer questions about the user's documents using only the numbered sources given with "
     "the question. After each statement, cite the sources it comes from by their numbers in square "
-    "brackets, like [1] or [2][3]. Be brief. If the sources do not contain the answer, reply exactly: ";
+    "brackets, like [1] or [2][3]. For example: \"The file is read with read.csv [2].\" Be brief. "
+    "If the sources do not contain the answer, reply exactly: ";
 
 std::string lower(std::string_view s) {
   std::string out(s);

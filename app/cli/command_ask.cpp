@@ -123,6 +123,10 @@ void run_ask(AskArgs a) {
   }
   fmt::print("\n");
   if (answer.flagged) fmt::print("(not grounded: {})\n", answer.flag_reason);
+  if (static_cast<int>(answer.sources.size()) < answer.sources_found) {
+    fmt::print("({} of {} sources found fit the context of {} tokens; -c raises it)\n", answer.sources.size(),
+               answer.sources_found, session.context());
+  }
   print_sources(answer.sources, answer.parsed.cited);
   if (a.decoder.stats) {
     const auto& r = answer.generation;
