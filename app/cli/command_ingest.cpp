@@ -31,6 +31,7 @@ struct IngestArgs {
   LibraryCliOptions library;
   std::vector<std::string> paths;
   std::string collection = rag::Library::kDefaultCollection;
+  std::string password;
   bool json = false;
 };
 
@@ -38,7 +39,7 @@ void run_ingest(const IngestArgs& a) {
   kernels::CpuBackend cpu(compute_threads(a.library.threads));
   embed::Encoder encoder(encoder_path(a.library), cpu);
   auto library = open_library(a.library, false);
-  const auto report = ingest_paths(*library, encoder, a.paths, a.collection);
+  const auto report = ingest_paths(*library, encoder, a.paths, a.collection, a.password);
   // Build the vector index now, so that the first question does not wait for it.
   rag::VectorIndex index(*library, encoder.identity());
   if (a.json) {
@@ -57,13 +58,14 @@ void run_ingest(const IngestArgs& a) {
 }  // namespace
 
 rag::IngestReport ingest_paths(rag::Library& library, embed::Encoder& encoder, const std::vector<std::string>& paths,
-                               const std::string& collection) {
+                               const std::string& collection, const std::string& password) {
   using Status = rag::IngestFileResult::Status;
   std::vector<std::filesystem::path> in(paths.begin(), paths.end());
   std::vector<rag::IngestFileResult> rejected;
   const auto files = rag::collect_pdf_files(in, rejected);
   rag::IngestOptions options;
   options.collection = collection;
+  options.reading.password = password;
   rag::IngestPipeline pipeline(library, encoder, options);
 
   std::stop_source stop;
@@ -112,6 +114,7 @@ void add_ingest_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("ingest", "Add PDF files and folders (recursively) to the library");
   cmd->add_option("paths", args->paths, "PDF files and folders")->required();
   cmd->add_option("--collection", args->collection, "collection to add them to")->capture_default_str();
+  cmd->add_option("--password", args->password, "password of locked PDFs");
   cmd->add_flag("--json", args->json, "also print the per-file results as JSON");
   add_library_options(*cmd, args->library, true, true);
   cmd->callback([args] { run_ingest(*args); });

@@ -20,6 +20,6 @@ void add_ingest_command(CLI::App& app);
 // Ingests `paths` (files and folders) with a progress line on stderr (Ctrl-C cancels: stored
 // documents stay) and prints the summary to stderr. Used by ingest and by ask --pdf.
 rag::IngestReport ingest_paths(rag::Library& library, embed::Encoder& encoder, const std::vector<std::string>& paths,
-                               const std::string& collection);
+                               const std::string& collection, const std::string& password = {});
 
 }  // namespace pgpp::app
