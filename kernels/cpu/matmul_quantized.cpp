@@ -52,7 +52,10 @@ void matmul_quantized(CpuBackend& cpu, const TensorView& w, const float* x, int6
     throw Error("tensor " + w.name + ": rows of " + std::to_string(k) + " " + std::string(dtype_name(w.type)) +
                 " weights are not whole blocks of " + std::to_string(block));
   }
-  const QuantTileFn tile = k % quant::kActivationBlock == 0 ? quant_tile_kernel(w.type, cpu.simd()) : nullptr;
+  // A backend may be asked for a level the CPU lacks; never run instructions it doesn't have.
+  static const SimdLevel kCpuBest = detect_cpu_features().best_level();
+  const SimdLevel level = std::min(cpu.simd(), kCpuBest);
+  const QuantTileFn tile = k % quant::kActivationBlock == 0 ? quant_tile_kernel(w.type, level) : nullptr;
   if (tile == nullptr) {
     matmul_dequantized(cpu, w, x, n_tokens, y);
     return;
