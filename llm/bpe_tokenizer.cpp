@@ -3,7 +3,8 @@
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 
-#include <queue>
+#include <algorithm>
+#include <functional>
 
 #include "kernels/error.h"
 
@@ -27,7 +28,36 @@ std::string to_nfc(std::string_view text) {
   return result;
 }
 
+struct Candidate {
+  int32_t rank;
+  int left;
+  int32_t left_id;
+  int32_t right_id;
+  int32_t result;
+  bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
+};
+
 }  // namespace
+
+struct BpeTokenizer::Scratch {
+  std::vector<int32_t> ids;
+  std::vector<int> prev;
+  std::vector<int> next;
+  std::vector<Candidate> heap;  // a binary heap kept with std::push_heap / std::pop_heap
+};
+
+void BpeTokenizer::MergeTable::build(const std::vector<std::pair<uint64_t, Merge>>& entries) {
+  std::size_t capacity = 16;
+  while (capacity < entries.size() * 2) capacity <<= 1;
+  slots_.assign(capacity, Slot{kEmpty, Merge{0, 0}});
+  mask_ = capacity - 1;
+  for (const auto& [key, merge] : entries) {
+    std::size_t i = mix(key) & mask_;
+    while (slots_[i].key != kEmpty && slots_[i].key != key) i = (i + 1) & mask_;
+    if (slots_[i].key == key) continue;  // a repeated pair keeps its first (lowest) rank
+    slots_[i] = Slot{key, merge};
+  }
+}
 
 BpeTokenizer::BpeTokenizer(const kernels::GgufFile& file) : Tokenizer(file, "gpt2") {
   const std::string pre = file.get_string_or("tokenizer.ggml.pre", "");
@@ -55,7 +85,8 @@ BpeTokenizer::BpeTokenizer(const kernels::GgufFile& file) : Tokenizer(file, "gpt
   }
 
   const auto& merges = file.get_strings("tokenizer.ggml.merges");
-  merges_.reserve(merges.size());
+  std::vector<std::pair<uint64_t, Merge>> table;
+  table.reserve(merges.size());
   for (std::size_t rank = 0; rank < merges.size(); ++rank) {
     const std::string& m = merges[rank];
     const std::size_t space = m.find(' ', 1);
@@ -66,8 +97,9 @@ BpeTokenizer::BpeTokenizer(const kernels::GgufFile& file) : Tokenizer(file, "gpt
     const int32_t r = find_token(right);
     const int32_t result = find_token(left + right);
     if (l < 0 || r < 0 || result < 0) continue;  // a merge the vocabulary cannot express
-    merges_.emplace(pair_key(l, r), Merge{static_cast<int32_t>(rank), result});
+    table.emplace_back(pair_key(l, r), Merge{static_cast<int32_t>(rank), result});
   }
+  merges_.build(table);
 }
 
 void BpeTokenizer::encode_text(std::string_view text, bool /*after_special*/, std::vector<int32_t>& out) const {
@@ -78,13 +110,14 @@ void BpeTokenizer::encode_text(std::string_view text, bool /*after_special*/, st
   }
   std::vector<std::string_view> words;
   pre_tokenize(pre_, text, words);
-  for (const std::string_view w : words) encode_word(w, out);
+  Scratch scratch;
+  for (const std::string_view w : words) encode_word(w, scratch, out);
 }
 
-void BpeTokenizer::encode_word(std::string_view word, std::vector<int32_t>& out) const {
+void BpeTokenizer::encode_word(std::string_view word, Scratch& scratch, std::vector<int32_t>& out) const {
   if (word.empty()) return;
   if (ignore_merges_ || word.size() == 1) {
-    const auto it = piece_to_id_.find(std::string(word));
+    const auto it = piece_to_id_.find(word);
     if (it != piece_to_id_.end()) {
       out.push_back(it->second);
       return;
@@ -94,39 +127,41 @@ void BpeTokenizer::encode_word(std::string_view word, std::vector<int32_t>& out)
   // by (rank, position), so the lowest rank wins and ties go to the leftmost pair — the order
   // HF tokenizers applies them in.
   const int n = static_cast<int>(word.size());
-  std::vector<int32_t> ids(static_cast<std::size_t>(n));
-  std::vector<int> prev(static_cast<std::size_t>(n)), next(static_cast<std::size_t>(n));
+  auto& ids = scratch.ids;
+  auto& prev = scratch.prev;
+  auto& next = scratch.next;
+  auto& heap = scratch.heap;
+  ids.resize(static_cast<std::size_t>(n));
+  prev.resize(static_cast<std::size_t>(n));
+  next.resize(static_cast<std::size_t>(n));
+  heap.clear();
   for (int i = 0; i < n; ++i) {
     ids[static_cast<std::size_t>(i)] = byte_token_[static_cast<unsigned char>(word[static_cast<std::size_t>(i)])];
     prev[static_cast<std::size_t>(i)] = i - 1;
     next[static_cast<std::size_t>(i)] = i + 1 < n ? i + 1 : -1;
   }
-  struct Candidate {
-    int32_t rank;
-    int left;
-    int32_t left_id;
-    int32_t right_id;
-    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
-  };
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> heap;
+  const auto later = std::greater<Candidate>();
   auto consider = [&](int left) {
     if (left < 0) return;
     const int right = next[static_cast<std::size_t>(left)];
     if (right < 0) return;
     const int32_t a = ids[static_cast<std::size_t>(left)];
     const int32_t b = ids[static_cast<std::size_t>(right)];
-    const auto it = merges_.find(pair_key(a, b));
-    if (it != merges_.end()) heap.push({it->second.rank, left, a, b});
+    const Merge* m = merges_.find(pair_key(a, b));
+    if (m == nullptr) return;
+    heap.push_back({m->rank, left, a, b, m->result});
+    std::push_heap(heap.begin(), heap.end(), later);
   };
   for (int i = 0; i + 1 < n; ++i) consider(i);
   while (!heap.empty()) {
-    const Candidate c = heap.top();
-    heap.pop();
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const Candidate c = heap.back();
+    heap.pop_back();
     const auto left = static_cast<std::size_t>(c.left);
     if (ids[left] != c.left_id) continue;  // stale: this symbol changed or was merged away
     const int right = next[left];
     if (right < 0 || ids[static_cast<std::size_t>(right)] != c.right_id) continue;
-    ids[left] = merges_.at(pair_key(c.left_id, c.right_id)).result;
+    ids[left] = c.result;
     const int after = next[static_cast<std::size_t>(right)];
     next[left] = after;
     if (after >= 0) prev[static_cast<std::size_t>(after)] = c.left;

@@ -123,9 +123,10 @@ void split_range(std::string_view text, const Cps& cps, std::size_t begin, std::
 
 bool pre_tokenizer_from_name(std::string_view name, PreTokenizer& out) {
   // Names per llama.cpp's convert_hf_to_gguf.py / llama-vocab.cpp.
-  if (name == "gpt-2" || name == "gpt2" || name == "default" || name.empty()) {
+  if (name == "gpt-2" || name == "gpt2" || name == "mpt" || name == "olmo" || name == "default" ||
+      name.empty()) {
     out = PreTokenizer::Gpt2;
-  } else if (name == "smollm") {
+  } else if (name == "smollm" || name == "starcoder" || name == "refact" || name == "codeshell") {
     out = PreTokenizer::SmolLm;
   } else if (name == "llama-bpe" || name == "llama3" || name == "llama-v3") {
     out = PreTokenizer::Llama3;

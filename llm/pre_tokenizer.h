@@ -12,7 +12,8 @@ namespace pgpp::llm {
 enum class PreTokenizer {
   // GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
   Gpt2,
-  // SmolLM (tokenizer.ggml.pre = smollm): every digit alone (\p{N}), then GPT-2 on the rest.
+  // SmolLM (tokenizer.ggml.pre = smollm; StarCoder's is the same): every digit alone (\p{N}),
+  // then GPT-2 on the rest.
   SmolLm,
   // Llama 3 (llama-bpe): (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
   //   ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+

@@ -113,13 +113,10 @@ void SentencePieceTokenizer::encode_text(std::string_view text, bool after_speci
     int next;
   };
   std::vector<Symbol> sym;
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t len = std::min<std::size_t>(
-        static_cast<std::size_t>(utf8_sequence_length(static_cast<unsigned char>(s[i]))), s.size() - i);
+  for (const CodePoint& c : decode_code_points(s)) {  // a stray byte is a symbol of its own
     const int idx = static_cast<int>(sym.size());
-    sym.push_back({i, len, idx - 1, -1});
+    sym.push_back({c.offset, c.length, idx - 1, -1});
     if (idx > 0) sym[static_cast<std::size_t>(idx - 1)].next = idx;
-    i += len;
   }
   struct Candidate {
     float score;

@@ -5,6 +5,7 @@
 #include "kernels/error.h"
 #include "llm/bpe_tokenizer.h"
 #include "llm/sentencepiece_tokenizer.h"
+#include "llm/unicode.h"
 
 namespace pgpp::llm {
 
@@ -89,7 +90,7 @@ Tokenizer::Tokenizer(const kernels::GgufFile& file, std::string model_name)
 void Tokenizer::fail(const std::string& reason) const { throw Error(file_name_ + ": tokenizer: " + reason); }
 
 int32_t Tokenizer::find_token(std::string_view text) const {
-  const auto it = text_to_id_.find(std::string(text));
+  const auto it = text_to_id_.find(text);
   return it == text_to_id_.end() ? -1 : it->second;
 }
 
@@ -110,6 +111,13 @@ bool Tokenizer::starts_fresh(int32_t id) const {
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
+  // The reference tokenizers take Unicode text only, and some vocabularies have no token for
+  // bytes that never occur in UTF-8 (SmolLM2 has none for 0xFF): bad bytes become U+FFFD first.
+  std::string sanitized;
+  if (!is_valid_utf8(text)) {
+    sanitized = sanitize_utf8(text);
+    text = sanitized;
+  }
   std::vector<int32_t> out;
   if (add_bos && bos_ >= 0) out.push_back(bos_);
   std::size_t start = 0;  // beginning of the plain text not yet encoded

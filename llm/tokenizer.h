@@ -28,6 +28,14 @@ enum class TokenType : int32_t {
   Byte = 6,
 };
 
+// Hash for string-keyed maps that can be searched with a string_view (no temporary strings in
+// the encode loops).
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using TokenIdMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
@@ -40,7 +48,8 @@ class Tokenizer {
 
   // Token ids for `text`. `add_bos` puts the BOS token first (when the model has one);
   // `parse_special` lets control tokens written in the text (e.g. "<|im_start|>") become those
-  // tokens — without it they are tokenized as plain characters.
+  // tokens — without it they are tokenized as plain characters. Bytes that are not valid UTF-8
+  // are replaced by U+FFFD first.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special) const;
 
   // The text of `ids`; control tokens appear as their text ("<|im_end|>").
@@ -88,7 +97,7 @@ class Tokenizer {
   std::string model_name_;
   std::vector<std::string> texts_;   // tokenizer.ggml.tokens, as stored
   std::vector<TokenType> types_;
-  std::unordered_map<std::string, int32_t> text_to_id_;
+  TokenIdMap text_to_id_;
   int32_t bos_ = -1;
   int32_t eos_ = -1;
   int32_t unk_ = -1;

@@ -6,7 +6,24 @@ namespace pgpp::llm {
 
 namespace {
 
+// Classes of the ASCII characters, computed once per call site rather than asking ICU per byte.
+struct AsciiClasses {
+  uint8_t flags[128];
+  AsciiClasses();
+};
+
+uint8_t classify_icu(char32_t c);
+
+AsciiClasses::AsciiClasses() {
+  for (char32_t c = 0; c < 128; ++c) flags[c] = classify_icu(c);
+}
+
 uint8_t classify(char32_t c) {
+  static const AsciiClasses kAscii;  // immutable after construction (thread-safe static init)
+  return c < 128 ? kAscii.flags[c] : classify_icu(c);
+}
+
+uint8_t classify_icu(char32_t c) {
   uint8_t flags = 0;
   const auto cp = static_cast<UChar32>(c);
   switch (u_charType(cp)) {

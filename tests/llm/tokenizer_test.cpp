@@ -9,6 +9,8 @@
 #include <unicode/unistr.h>
 
 #include <fstream>
+#include <iterator>
+#include <random>
 #include <sstream>
 
 #include "app/model_locations.h"
@@ -151,8 +153,70 @@ TEST_P(TokenizerGolden, PutsBosFirstWhenAsked) {
   }
 }
 
+// Any bytes at all come back unchanged where they are valid UTF-8 and as U+FFFD where not, and
+// streaming them yields valid UTF-8 only.
+TEST_P(TokenizerGolden, RoundTripsArbitraryBytes) {
+  const kernels::GgufFile file(vocab_path(GetParam()));
+  const auto tok = Tokenizer::from_gguf(file);
+  const bool normalizes = GetParam() == "qwen2";  // Qwen2 tokenizes the NFC form of the text
+  std::mt19937 rng(1234);
+  const std::string pieces[] = {"a", " ", "\n", "\xC3", "\xA9", "\xE2\x82\xAC", "\xF0\x9F", "\x80", "\xFF",
+                                "1", "\xE4\xB8\xAD", "'s", "\t", "<|im_start|>", "<s>", "\xED\xA0\x80"};
+  for (int n = 0; n < 200; ++n) {
+    std::string text;
+    const int len = static_cast<int>(rng() % 30);
+    for (int i = 0; i < len; ++i) text += pieces[rng() % std::size(pieces)];
+    const auto ids = tok->encode(text, false, false);
+    const std::string want = normalizes ? nfc(sanitize_utf8(text)) : sanitize_utf8(text);
+    EXPECT_EQ(tok->decode(ids), want) << show(text);
+    for (const int32_t id : ids) EXPECT_FALSE(tok->is_control(id)) << show(text);
+    StreamingDetokenizer stream(*tok);
+    for (const int32_t id : ids) EXPECT_TRUE(is_valid_utf8(stream.push(id))) << show(text);
+    EXPECT_TRUE(is_valid_utf8(stream.flush()));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Vocabularies, TokenizerGolden,
                          ::testing::Values("smollm2", "llama-spm", "llama-bpe", "qwen2"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& ch : n) ch = ch == '-' ? '_' : ch;
+                           return n;
+                         });
+
+// llama.cpp's own test pairs for these vocabularies (made with each model's original HF
+// tokenizer), installed beside them by the set-up script.
+class LlamaCppPairs : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LlamaCppPairs, EncodeLikeTheOriginalTokenizer) {
+  const std::filesystem::path gguf = vocab_path(GetParam());
+  const kernels::GgufFile file(gguf);
+  const auto tok = Tokenizer::from_gguf(file);
+  auto slurp = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    EXPECT_TRUE(in.good()) << p << " is missing. Run packaging/setup.sh.";
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string inp = slurp(gguf.string() + ".inp");
+  const std::string out = slurp(gguf.string() + ".out");
+  constexpr std::string_view kSeparator = "\n__ggml_vocab_test__\n";
+  std::vector<std::string> texts;
+  for (std::size_t pos = 0;;) {
+    const std::size_t next = inp.find(kSeparator, pos);
+    texts.push_back(inp.substr(pos, next == std::string::npos ? std::string::npos : next - pos));
+    if (next == std::string::npos) break;
+    pos = next + kSeparator.size();
+  }
+  std::istringstream lines(out);
+  std::string line;
+  std::size_t i = 0;
+  for (; i < texts.size() && std::getline(lines, line); ++i) {
+    EXPECT_EQ(tok->encode(texts[i], false, true), parse_ids(line)) << "text: " << show(texts[i]);
+  }
+  EXPECT_GE(i, 40u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Vocabularies, LlamaCppPairs, ::testing::Values("llama-spm", "llama-bpe", "qwen2"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& ch : n) ch = ch == '-' ? '_' : ch;

@@ -258,7 +258,8 @@ def main():
         elif name == "llama-bpe":
             specials = ["<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>"]
         elif name == "qwen2":
-            specials = ["<|im_start|>", "<|im_end|>", "<|endoftext|>"]
+            # [PAD151650] is a user-defined token: recognised even without parse_special.
+            specials = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "[PAD151650]"]
         else:
             specials = ["<s>", "</s>"]
         strings = test_strings(specials)
