@@ -37,9 +37,8 @@ void row_dot(int64_t nb, const uint8_t* w, const quant::ActivationBlock* x, int6
         int s0 = 0, s1 = 0;
         for (int l = 0; l < 16; ++l) s0 += q[l] * xb.qs[l];
         for (int l = 16; l < 32; ++l) s1 += q[l] * xb.qs[l];
-        acc[t] += xb.d * (a[2 * j] * static_cast<float>(s0) + a[2 * j + 1] * static_cast<float>(s1) +
-                          c[2 * j] * static_cast<float>(xb.sum[0]) +
-                          c[2 * j + 1] * static_cast<float>(xb.sum[1]));
+        acc[t] += xb.d * (a[2 * j] * static_cast<float>(s0) + a[2 * j + 1] * static_cast<float>(s1)) +
+                  c[2 * j] * xb.s[0] + c[2 * j + 1] * xb.s[1];
       }
     }
   }

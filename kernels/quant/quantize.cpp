@@ -28,8 +28,9 @@ void quantize_activations(const float* x, ActivationBlock* out, int64_t n) {
         out->qs[i] = static_cast<int8_t>(q);
         s += q;
       }
-      out->sum[h] = static_cast<int16_t>(s);
+      out->s[h] = d * static_cast<float>(s);
     }
+    out->s_all = out->s[0] + out->s[1];
   }
 }
 

@@ -6,16 +6,18 @@
 namespace pgpp::kernels::quant {
 
 // One block of 32 activations as the integer kernels read it: value = d * qs[i], |qs| <= 127
-// (never -128, so sign tricks on qs cannot overflow). sum[h] = sum of qs[16h .. 16h+15],
-// needed by weight formats with an offset or a minimum (Q4_0, Q4_1, K-quants).
+// (never -128, so sign tricks on qs cannot overflow). s[h] = d * (sum of qs[16h .. 16h+15])
+// and s_all = s[0] + s[1]: the sums that weight formats with an offset or a minimum (Q4_0,
+// Q4_1, K-quants) need, precomputed once per token instead of once per weight row.
 // Unlike GGUF's Q8_0 the scale is a float: it costs no bandwidth here and keeps 8 bits of
-// precision for any magnitude.
-struct ActivationBlock {
+// precision for any magnitude. 48 bytes, qs 16-byte aligned.
+struct alignas(16) ActivationBlock {
   float d;
-  int16_t sum[2];
+  float s[2];
+  float s_all;
   int8_t qs[32];
 };
-static_assert(sizeof(ActivationBlock) == 40);
+static_assert(sizeof(ActivationBlock) == 48);
 
 inline constexpr int kActivationBlock = 32;
 

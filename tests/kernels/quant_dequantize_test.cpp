@@ -126,8 +126,9 @@ TEST(QuantQuantize, ActivationBlocksRoundEachValueToTheNearestStep) {
         EXPECT_LE(std::fabs(q[b].d * q[b].qs[i] - x[b * 32 + i]), q[b].d * 0.5f * 1.0001f + 1e-30f);
         sum += q[b].qs[i];
       }
-      EXPECT_EQ(q[b].sum[h], sum);
+      EXPECT_EQ(q[b].s[h], q[b].d * static_cast<float>(sum));
     }
+    EXPECT_EQ(q[b].s_all, q[b].s[0] + q[b].s[1]);
   }
 }
 
