@@ -1,9 +1,11 @@
 #include "kernels/cpu/matmul_quantized.h"
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "kernels/cpu/vec_dot.h"
+#include "kernels/error.h"
 #include "kernels/quant/dequantize.h"
 #include "kernels/quant/quantize.h"
 
@@ -45,7 +47,15 @@ void matmul_quantized(CpuBackend& cpu, const TensorView& w, const float* x, int6
                       float* y) {
   const int64_t k = w.ne[0];
   const int64_t rows = w.rows();
-  const QuantTileFn tile = k % quant::kActivationBlock == 0 ? quant_tile_kernel(w.type, cpu.simd()) : nullptr;
+  const int block = dtype_traits(w.type).block_size;
+  if (k % block != 0) {
+    throw Error("tensor " + w.name + ": rows of " + std::to_string(k) + " " + std::string(dtype_name(w.type)) +
+                " weights are not whole blocks of " + std::to_string(block));
+  }
+  // A backend may be asked for a level the CPU lacks; never run instructions it doesn't have.
+  static const SimdLevel kCpuBest = detect_cpu_features().best_level();
+  const SimdLevel level = std::min(cpu.simd(), kCpuBest);
+  const QuantTileFn tile = k % quant::kActivationBlock == 0 ? quant_tile_kernel(w.type, level) : nullptr;
   if (tile == nullptr) {
     matmul_dequantized(cpu, w, x, n_tokens, y);
     return;

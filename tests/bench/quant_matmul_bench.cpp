@@ -146,8 +146,9 @@ int main(int argc, char** argv) {
     const char* model;
     int64_t rows, k;
   };
-  // ffn_up of SmolLM2-135M (1536 x 576) and of Llama-3.2-1B (8192 x 2048).
-  const Shape shapes[] = {{"smollm2_ffn_up", 1536, 576}, {"llama3.2-1b_ffn_up", 8192, 2048}};
+  // ffn_down of SmolLM2-135M (576 x 1536: K a multiple of 256, as K-quants need) and ffn_up of
+  // Llama-3.2-1B (8192 x 2048).
+  const Shape shapes[] = {{"smollm2_ffn_down", 576, 1536}, {"llama3.2-1b_ffn_up", 8192, 2048}};
   const SimdLevel levels[] = {SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512};
   for (int64_t n_tokens : {1, 512}) {
     for (const auto& shape : shapes) {
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
                                        false)
               ->UseRealTime()
               ->Unit(n_tokens == 1 ? benchmark::kMicrosecond : benchmark::kMillisecond);
-          if (n_tokens == 1 && shape.k == 576) {
+          if (n_tokens == 1 && shape.rows == 576) {
             benchmark::RegisterBenchmark(("gemv_cached/" + name.substr(5)).c_str(), bench_matmul, info, shape.rows,
                                          shape.k, level, n_tokens, t, true)
                 ->UseRealTime()

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/cpu_backend.h"
+#include "kernels/error.h"
 #include "kernels/float16.h"
 #include "kernels/gguf_file.h"
 #include "kernels/matmul.h"
@@ -165,6 +166,17 @@ TEST(MatmulQuantized, RealTensorsOfTheDefaultModel) {
   TensorView embd = model.tensor("token_embd.weight");
   embd.ne[1] = 600;
   check_matmul(embd, {1, 5}, rng);
+}
+
+TEST(MatmulQuantized, RowsThatAreNotWholeBlocksAreRefused) {
+  std::mt19937 rng(5);
+  const ScaleFields f{DType::Q4_K, {0}, {2}};
+  const auto bytes = random_weights(f, 512, 2, rng);
+  TensorView w = view_of(DType::Q4_K, bytes, 512, 2);
+  w.ne[0] = 576;  // as if a file declared a K-quant row of 576 weights
+  std::vector<float> x(576), y(2);
+  CpuBackend cpu(1);
+  EXPECT_THROW(matmul(cpu, w, x.data(), 1, y.data()), pgpp::Error);
 }
 
 TEST(MatmulQuantized, GetRowMatchesDequantizeForEveryType) {
