@@ -1,11 +1,9 @@
 // The decoder's forward pass against a reference we did not write: transformers running the
 // same GGUF file dequantized, in float64 (tests/reference/make_decoder_goldens.py).
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 
 #include "kernels/error.h"
 #include "llm/llama_model.h"
@@ -14,33 +12,6 @@
 #include "tests/llm/decoder_goldens.h"
 
 namespace pgpp::test {
-
-std::vector<GoldenPrompt> load_decoder_goldens() {
-  const std::string path = std::string(PGPP_TEST_DATA_DIR) + "/decoder/smollm2_goldens.json";
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open");
-  const auto j = nlohmann::json::parse(in);
-  std::vector<GoldenPrompt> out;
-  for (const auto& p : j.at("prompts")) {
-    GoldenPrompt g;
-    g.text = p.at("text");
-    g.ids = p.at("ids").get<std::vector<int32_t>>();
-    for (const auto& q : p.at("positions")) {
-      GoldenPosition gp;
-      gp.top_ids = q.at("top_ids").get<std::vector<int32_t>>();
-      gp.top_logits = q.at("top_logits").get<std::vector<double>>();
-      gp.max = q.at("max");
-      gp.min = q.at("min");
-      gp.mean = q.at("mean");
-      gp.std = q.at("std");
-      g.positions.push_back(std::move(gp));
-    }
-    g.greedy = p.at("greedy").get<std::vector<int32_t>>();
-    g.greedy_margins = p.at("greedy_margins").get<std::vector<double>>();
-    out.push_back(std::move(g));
-  }
-  return out;
-}
 
 namespace {
 
@@ -57,17 +28,21 @@ class LlamaModelTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     model_ = llm::LlamaModel::load(default_decoder()).release();
+    exact_ = llm::LlamaModel::load(default_decoder(), {.dequantize_weights = true}).release();
     goldens_ = new std::vector<GoldenPrompt>(load_decoder_goldens());
   }
   static void TearDownTestSuite() {
     delete model_;
+    delete exact_;
     delete goldens_;
   }
   static llm::LlamaModel* model_;
+  static llm::LlamaModel* exact_;  // weights expanded to F32: products in float
   static std::vector<GoldenPrompt>* goldens_;
   kernels::CpuBackend cpu_{2};
 };
 llm::LlamaModel* LlamaModelTest::model_ = nullptr;
+llm::LlamaModel* LlamaModelTest::exact_ = nullptr;
 std::vector<GoldenPrompt>* LlamaModelTest::goldens_ = nullptr;
 
 TEST_F(LlamaModelTest, ReadsHyperParameters) {
@@ -137,10 +112,9 @@ TEST_F(LlamaModelTest, LogitsMatchReferenceAtEveryPosition) {
 // The same with float products: shows the forward pass itself (norms, RoPE, attention, cache)
 // is right to float precision, apart from the activation quantization of the fast path.
 TEST_F(LlamaModelTest, FloatPathMatchesReferenceToFloatPrecision) {
-  const auto exact = llm::LlamaModel::load(default_decoder(), {.dequantize_weights = true});
-  check_logits_against_reference(*exact, cpu_, *goldens_, kFloatTol);
-  // 12 steps per prompt keep this under a minute with the plain float products.
-  check_greedy_against_reference(*exact, cpu_, *goldens_, kFloatTol, 12);
+  check_logits_against_reference(*exact_, cpu_, *goldens_, kFloatTol);
+  // 6 steps per prompt keep this well under a minute with the plain float products.
+  check_greedy_against_reference(*exact_, cpu_, *goldens_, kFloatTol, 6);
 }
 
 // The reference's 32 greedy tokens after each prompt, decoding one token at a time through the
@@ -183,44 +157,67 @@ TEST_F(LlamaModelTest, GreedyGenerationMatchesReference) {
 }
 
 // The KV cache: running a prompt in pieces (prefill, then one token at a time) must give the
-// logits of running it whole.
-TEST_F(LlamaModelTest, PrefillThenDecodeEqualsFullPrefill) {
-  const GoldenPrompt& g = (*goldens_)[1];
-  const int64_t V = model_->hparams().n_vocab;
-  auto full_cache = model_->make_cache(256);
+// logits of running it whole. Checked on the float path, where the only differences are float
+// summation order: with 8-bit activations, a last-bit difference between the batched and the
+// single-token products can flip an int8 rounding in a later layer and move logits by ~1% (still
+// checked, at that tolerance, with the same top-1 token).
+void check_prefill_then_decode(const llm::LlamaModel& model, kernels::CpuBackend& cpu, const GoldenPrompt& g,
+                               double tol) {
+  const int64_t V = model.hparams().n_vocab;
+  auto full_cache = model.make_cache(256);
   std::vector<float> full;
-  model_->forward(cpu_, full_cache, g.ids, true, full);
+  model.forward(cpu, full_cache, g.ids, true, full);
 
-  auto cache = model_->make_cache(256);
+  auto cache = model.make_cache(256);
   const std::size_t split = g.ids.size() / 2;
   std::vector<float> logits;
-  model_->forward(cpu_, cache, std::vector<int32_t>(g.ids.begin(), g.ids.begin() + static_cast<std::ptrdiff_t>(split)),
-                  true, logits);
+  model.forward(cpu, cache, std::vector<int32_t>(g.ids.begin(), g.ids.begin() + static_cast<std::ptrdiff_t>(split)),
+                true, logits);
   for (std::size_t p = split; p < g.ids.size(); ++p) {
-    model_->forward(cpu_, cache, {g.ids[p]}, false, logits);
+    model.forward(cpu, cache, {g.ids[p]}, false, logits);
     const float* want = full.data() + p * static_cast<std::size_t>(V);
-    double range = *std::max_element(want, want + V) - *std::min_element(want, want + V);
+    const double range = *std::max_element(want, want + V) - *std::min_element(want, want + V);
     double worst = 0;
     for (int64_t i = 0; i < V; ++i) worst = std::max(worst, std::abs(double(logits[i]) - want[i]));
-    EXPECT_LT(worst / range, 1e-3) << "position " << p;
+    EXPECT_LT(worst / range, tol) << "position " << p;
+    EXPECT_EQ(llm::argmax(logits), llm::argmax(std::span<const float>(want, static_cast<std::size_t>(V))))
+        << "position " << p;
   }
   EXPECT_EQ(cache.tokens(), full_cache.tokens());
 }
 
-TEST_F(LlamaModelTest, CacheRewindGivesFreshResult) {
+TEST_F(LlamaModelTest, PrefillThenDecodeEqualsFullPrefill) {
+  check_prefill_then_decode(*exact_, cpu_, (*goldens_)[1], 1e-5);
+  check_prefill_then_decode(*model_, cpu_, (*goldens_)[1], kRelTol);
+}
+
+// Prefix reuse at the cache level: a cache holding another text that shares a prefix with the
+// prompt is cut back to the shared prefix and continued; the logits are those of a fresh run.
+TEST_F(LlamaModelTest, CacheRewindToASharedPrefixGivesTheFreshResult) {
   const GoldenPrompt& a = (*goldens_)[1];
-  const GoldenPrompt& b = (*goldens_)[2];
+  const std::size_t half = a.ids.size() / 2;
+  std::vector<int32_t> other(a.ids.begin(), a.ids.begin() + static_cast<std::ptrdiff_t>(half));
+  other.insert(other.end(), (*goldens_)[2].ids.begin(), (*goldens_)[2].ids.end());
+
+  auto fresh_cache = model_->make_cache(256);
+  std::vector<float> fresh, reused;
+  model_->forward(cpu_, fresh_cache, a.ids, false, fresh);
+
   auto cache = model_->make_cache(256);
-  std::vector<float> first, again;
-  model_->forward(cpu_, cache, a.ids, false, first);
-  // Another text fills the cache, then a rewind to a's prefix and the rest of a.
-  cache.clear();
-  model_->forward(cpu_, cache, b.ids, false, again);
+  model_->forward(cpu_, cache, other, false, reused);
   const int64_t keep = cache.common_prefix(a.ids);
+  ASSERT_EQ(keep, static_cast<int64_t>(half));
   cache.truncate(keep);
-  model_->forward(cpu_, cache, std::vector<int32_t>(a.ids.begin() + keep, a.ids.end()), false, again);
-  ASSERT_EQ(first.size(), again.size());
-  for (std::size_t i = 0; i < first.size(); ++i) ASSERT_FLOAT_EQ(first[i], again[i]) << i;
+  model_->forward(cpu_, cache, std::vector<int32_t>(a.ids.begin() + keep, a.ids.end()), false, reused);
+  EXPECT_EQ(cache.tokens(), a.ids);
+  ASSERT_EQ(fresh.size(), reused.size());
+  // Batches of other sizes may round 8-bit activations differently (see above): same top token,
+  // logits within the path's tolerance.
+  const double range = *std::max_element(fresh.begin(), fresh.end()) - *std::min_element(fresh.begin(), fresh.end());
+  double worst = 0;
+  for (std::size_t i = 0; i < fresh.size(); ++i) worst = std::max(worst, std::abs(double(fresh[i]) - reused[i]));
+  EXPECT_LT(worst / range, kRelTol);
+  EXPECT_EQ(llm::argmax(fresh), llm::argmax(reused));
 }
 
 TEST_F(LlamaModelTest, OverflowingTheContextIsAClearError) {
