@@ -228,7 +228,7 @@ void VectorIndex::save() const {
   }
   write_pod(f.get(), static_cast<uint64_t>(writer.data.size()));
   write_pod(f.get(), fnv1a(writer.data));
-  std::fwrite(writer.data.data(), 1, writer.data.size(), f.get());
+  if (!writer.data.empty()) std::fwrite(writer.data.data(), 1, writer.data.size(), f.get());
   const bool ok = std::fflush(f.get()) == 0 && ::fsync(::fileno(f.get())) == 0 && !std::ferror(f.get());
   f.reset();
   if (!ok) throw Error(tmp.filename().string() + ": write failed (disk full?)");
