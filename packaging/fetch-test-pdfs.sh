@@ -36,8 +36,13 @@ fi
 W=$(mktemp -d); chmod 755 "$W"; trap 'rm -rf "$W"' EXIT; cd "$W"
 packages=$(for f in "${files[@]}"; do IFS='|' read -r _ pkg _ _ <<<"$f"; echo "$pkg"; done | sort -u)
 # shellcheck disable=SC2086
-apt-get -o APT::Sandbox::User=root download $packages >/dev/null \
-  || { echo "fetch-test-pdfs: apt-get download failed (run apt-get update; check the network)" >&2; exit 1; }
+if ! apt-get -o APT::Sandbox::User=root download $packages >/dev/null 2>&1; then
+  # A fresh machine may have no package lists yet: fetch them once and try again.
+  sudo=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo="sudo"
+  $sudo apt-get update -q >/dev/null || true
+  apt-get -o APT::Sandbox::User=root download $packages >/dev/null \
+    || { echo "fetch-test-pdfs: apt-get download $packages failed (check the network and apt sources)" >&2; exit 1; }
+fi
 mkdir -p x; for d in *.deb; do dpkg-deb -x "$d" "x/${d%%_*}"; done
 for f in "${files[@]}"; do
   IFS='|' read -r name pkg path _ <<<"$f"

@@ -24,7 +24,7 @@ namespace {
 constexpr const char* kMigrations[] = {
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-INSERT INTO meta(key, value) VALUES ('generation', '0');
+INSERT INTO meta(key, value) VALUES ('generation', '0'), ('removals', '0');
 CREATE TABLE collections(
   id INTEGER PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
@@ -354,8 +354,13 @@ std::vector<DocumentInfo> Library::documents(std::optional<int64_t> collection) 
   return out;
 }
 
-void Library::bump_generation() {
-  db_->exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'");
+void Library::bump_generation(bool removes) {
+  db_->exec(removes ? "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key IN ('generation', 'removals')"
+                    : "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'");
+}
+
+int64_t Library::removals() const {
+  return db_->query_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'removals'").value_or(0);
 }
 
 int64_t Library::generation() const {
@@ -439,7 +444,7 @@ AddResult Library::add_document(const DocumentRecord& record, const PdfDocument&
     }
     if (progress) progress(i + 1, total);
   }
-  bump_generation();
+  bump_generation(result.outcome == AddResult::Outcome::kReplaced);
   tx.commit();
   return result;
 }
@@ -448,7 +453,7 @@ bool Library::remove_document(int64_t id) {
   SqliteTransaction tx(*db_);
   if (!document(id)) return false;
   delete_document_rows(id);
-  bump_generation();
+  bump_generation(true);
   tx.commit();
   return true;
 }
@@ -465,7 +470,7 @@ void Library::store_embeddings(const std::string& encoder, int dim, std::span<co
     for (size_t k = 0; k < half.size(); ++k) half[k] = kernels::fp32_to_fp16(values[i * half.size() + k]);
     vec.bind(1, ids[i]).bind(2, encoder).bind(3, int64_t{dim}).bind_blob(4, half.data(), half.size() * 2).run();
   }
-  bump_generation();
+  bump_generation(true);  // may have replaced vectors of indexed passages
   tx.commit();
 }
 
@@ -482,9 +487,12 @@ int Library::embedding_dim(const std::string& encoder) const {
 }
 
 void Library::for_each_embedding(const std::string& encoder,
-                                 const std::function<void(int64_t, std::span<const float>)>& fn) const {
-  SqliteStatement st(*db_, "SELECT passage_id, dim, vector FROM embeddings WHERE encoder = ? ORDER BY passage_id");
-  st.bind(1, encoder);
+                                 const std::function<void(int64_t, std::span<const float>)>& fn,
+                                 int64_t after_id) const {
+  SqliteStatement st(*db_,
+                     "SELECT passage_id, dim, vector FROM embeddings WHERE encoder = ? AND passage_id > ? "
+                     "ORDER BY passage_id");
+  st.bind(1, encoder).bind(2, after_id);
   std::vector<float> v;
   while (st.step()) {
     const auto dim = static_cast<size_t>(st.int64(1));

@@ -124,12 +124,17 @@ class Library {
   int64_t embedding_count(const std::string& encoder) const;
   int embedding_dim(const std::string& encoder) const;  // 0 when none
   // Calls fn(passage id, vector) for every stored embedding of the encoder, in id order.
+  // after_id > 0: only passages with larger ids (ids only grow: those added since).
   void for_each_embedding(const std::string& encoder,
-                          const std::function<void(int64_t, std::span<const float>)>& fn) const;
+                          const std::function<void(int64_t, std::span<const float>)>& fn,
+                          int64_t after_id = 0) const;
 
   // Bumped by every change to passages or embeddings: a derived index built at another
   // generation is stale.
   int64_t generation() const;
+  // Bumped by changes that remove or replace stored vectors (remove, replace, store_embeddings):
+  // an index built at another value must be rebuilt; otherwise adding the new ids catches up.
+  int64_t removals() const;
 
   std::optional<StoredPassage> passage(int64_t id) const;
   std::string page_text(int64_t document_id, int page) const;  // normalized; passages' spans index it
@@ -144,7 +149,7 @@ class Library {
 
  private:
   void migrate();
-  void bump_generation();
+  void bump_generation(bool removes = false);
   void delete_document_rows(int64_t id);
 
   std::filesystem::path path_;

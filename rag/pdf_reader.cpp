@@ -287,6 +287,7 @@ PdfDocument read_pdf(const std::filesystem::path& path, const PdfReadOptions& op
       continue;
     }
     out.pages.push_back(read_page(*page, i + 1, options.probe_dpi));
+    if (options.progress) options.progress(i + 1, n_pages);
   }
   if (unreadable == n_pages) throw Error(name + ": no page of the PDF can be read (damaged file)");
   add_page_warnings(out);

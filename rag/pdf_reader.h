@@ -6,6 +6,7 @@
 // viewer needs to draw a highlight over a rendered page.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,8 @@ struct PdfReadOptions {
   std::string password;  // user or owner password for a locked file
   // Render text-less pages at this resolution to tell a blank page from a scan.
   int probe_dpi = 12;
+  // Called after each page with (pages read, pages); may throw pgpp::Cancelled to stop.
+  std::function<void(int, int)> progress;
 };
 
 // Throws pgpp::Error naming the file for a missing, empty, corrupt or locked file

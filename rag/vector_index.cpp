@@ -21,8 +21,8 @@ namespace pgpp::rag {
 
 namespace {
 
-// File layout: "PGPPVEC2", u64 generation, u64 count, u32 dim, u32 hnsw, u32 encoder length,
-// encoder bytes, u64 payload length, u64 payload FNV-1a hash, then the payload: (count > 0) the
+// File layout: "PGPPVEC3", u64 generation, u64 removals, i64 largest id, u64 count, u32 dim,
+// u32 hnsw, u32 encoder length, encoder bytes, u64 payload length, u64 payload FNV-1a hash, then the payload: (count > 0) the
 // FAISS index as faiss::write_index writes it. The length and hash are checked before FAISS reads
 // the payload: FAISS 1.7.3 leaks what it had allocated when it throws on damaged data.
 uint64_t fnv1a(const std::vector<uint8_t>& bytes) {
@@ -34,7 +34,7 @@ uint64_t fnv1a(const std::vector<uint8_t>& bytes) {
 // FAISS 1.7.3 spells its id type faiss::Index::idx_t (later versions: faiss::idx_t).
 using Idx = faiss::Index::idx_t;
 
-constexpr char kMagic[8] = {'P', 'G', 'P', 'P', 'V', 'E', 'C', '2'};
+constexpr char kMagic[8] = {'P', 'G', 'P', 'P', 'V', 'E', 'C', '3'};
 
 struct FileCloser {
   void operator()(FILE* f) const {
@@ -75,6 +75,16 @@ VectorIndex::VectorIndex(const Library& library, std::string encoder, VectorInde
   const std::string why = try_load(library, unreadable);
   if (why.empty()) {
     origin_ = IndexOrigin::kLoaded;
+    if (generation_ == library.generation()) return;
+    if (catch_up(library)) {
+      save();
+      origin_ = IndexOrigin::kUpdated;
+      return;
+    }
+    build(library);
+    save();
+    origin_ = IndexOrigin::kRebuiltStale;
+    reason_ = file_.filename().string() + ": vectors changed since generation " + std::to_string(generation_);
     return;
   }
   build(library);
@@ -96,6 +106,8 @@ void VectorIndex::build(const Library& library) {
   count_ = library.embedding_count(encoder_);
   dim_ = library.embedding_dim(encoder_);
   generation_ = library.generation();
+  removals_ = library.removals();
+  max_id_ = 0;
   hnsw_ = count_ > options_.hnsw_threshold;
   if (count_ == 0 || dim_ == 0) {
     count_ = 0;
@@ -111,6 +123,7 @@ void VectorIndex::build(const Library& library) {
     values.insert(values.end(), v.begin(), v.end());
   });
   count_ = static_cast<int64_t>(ids.size());
+  max_id_ = ids.empty() ? 0 : ids.back();
   faiss::fvec_renorm_L2(static_cast<size_t>(dim_), ids.size(), values.data());
   try {
     std::unique_ptr<faiss::Index> inner;
@@ -136,10 +149,12 @@ std::string VectorIndex::try_load(const Library& library, bool& unreadable) {
   File f(std::fopen(file_.c_str(), "rb"));
   if (!f) return std::string("cannot open (") + std::strerror(errno) + ")";
   char magic[8];
-  uint64_t generation = 0, count = 0;
+  uint64_t generation = 0, removals = 0, count = 0;
+  int64_t max_id = 0;
   uint32_t dim = 0, hnsw = 0, enc_len = 0;
   if (std::fread(magic, 1, 8, f.get()) != 8 || std::memcmp(magic, kMagic, 8) != 0) return "not a PrivateGPT++ vector index";
-  if (!read_pod(f.get(), generation) || !read_pod(f.get(), count) || !read_pod(f.get(), dim) ||
+  if (!read_pod(f.get(), generation) || !read_pod(f.get(), removals) || !read_pod(f.get(), max_id) ||
+      !read_pod(f.get(), count) || !read_pod(f.get(), dim) ||
       !read_pod(f.get(), hnsw) || !read_pod(f.get(), enc_len) || enc_len > 4096) {
     return "truncated header";
   }
@@ -147,12 +162,12 @@ std::string VectorIndex::try_load(const Library& library, bool& unreadable) {
   if (enc_len && std::fread(encoder.data(), 1, enc_len, f.get()) != enc_len) return "truncated header";
   unreadable = false;
   if (encoder != encoder_) return "built for encoder " + encoder + ", not " + encoder_;
-  if (static_cast<int64_t>(generation) != library.generation()) {
-    return "built at library generation " + std::to_string(generation) + ", library is at " +
-           std::to_string(library.generation());
+  if (static_cast<int64_t>(removals) != library.removals() || static_cast<int64_t>(generation) > library.generation()) {
+    return "built at library generation " + std::to_string(generation) + ", vectors removed or replaced since (now " +
+           std::to_string(library.generation()) + ")";
   }
   const int64_t stored = library.embedding_count(encoder_);
-  if (static_cast<int64_t>(count) != stored) {
+  if (static_cast<int64_t>(generation) == library.generation() && static_cast<int64_t>(count) != stored) {
     return "holds " + std::to_string(count) + " vectors, library has " + std::to_string(stored);
   }
   if (count > 0 && static_cast<int>(dim) != library.embedding_dim(encoder_)) return "dimension differs";
@@ -199,6 +214,8 @@ std::string VectorIndex::try_load(const Library& library, bool& unreadable) {
   dim_ = static_cast<int>(dim);
   hnsw_ = hnsw != 0;
   generation_ = static_cast<int64_t>(generation);
+  removals_ = static_cast<int64_t>(removals);
+  max_id_ = max_id;
   return "";
 }
 
@@ -215,6 +232,8 @@ void VectorIndex::save() const {
   }
   std::fwrite(kMagic, 1, 8, f.get());
   write_pod(f.get(), static_cast<uint64_t>(generation_));
+  write_pod(f.get(), static_cast<uint64_t>(removals_));
+  write_pod(f.get(), max_id_);
   write_pod(f.get(), static_cast<uint64_t>(count_));
   write_pod(f.get(), static_cast<uint32_t>(dim_));
   write_pod(f.get(), static_cast<uint32_t>(hnsw_ ? 1 : 0));
@@ -228,7 +247,7 @@ void VectorIndex::save() const {
   }
   write_pod(f.get(), static_cast<uint64_t>(writer.data.size()));
   write_pod(f.get(), fnv1a(writer.data));
-  std::fwrite(writer.data.data(), 1, writer.data.size(), f.get());
+  if (!writer.data.empty()) std::fwrite(writer.data.data(), 1, writer.data.size(), f.get());
   const bool ok = std::fflush(f.get()) == 0 && ::fsync(::fileno(f.get())) == 0 && !std::ferror(f.get());
   f.reset();
   if (!ok) throw Error(tmp.filename().string() + ": write failed (disk full?)");
@@ -237,12 +256,47 @@ void VectorIndex::save() const {
   if (ec) throw Error(file_.filename().string() + ": cannot replace the vector index (" + ec.message() + ")");
 }
 
+bool VectorIndex::catch_up(const Library& library) {
+  if (library.removals() != removals_ || !index_ || count_ == 0) return false;
+  std::vector<float> values;
+  std::vector<Idx> ids;
+  bool same_dim = true;
+  library.for_each_embedding(
+      encoder_,
+      [&](int64_t id, std::span<const float> v) {
+        same_dim = same_dim && static_cast<int>(v.size()) == dim_;
+        ids.push_back(id);
+        values.insert(values.end(), v.begin(), v.end());
+      },
+      max_id_);
+  if (!same_dim || count_ + static_cast<int64_t>(ids.size()) != library.embedding_count(encoder_)) return false;
+  // Growing past the threshold switches the kind of index: rebuild.
+  if (!hnsw_ && count_ + static_cast<int64_t>(ids.size()) > options_.hnsw_threshold) return false;
+  if (!ids.empty()) {
+    faiss::fvec_renorm_L2(static_cast<size_t>(dim_), ids.size(), values.data());
+    try {
+      index_->add_with_ids(static_cast<Idx>(ids.size()), values.data(), ids.data());
+    } catch (const faiss::FaissException& e) {
+      throw Error("vector index: FAISS failed to add (" + std::string(e.what()) + ")");
+    }
+    count_ += static_cast<int64_t>(ids.size());
+    max_id_ = ids.back();
+  }
+  generation_ = library.generation();
+  return true;
+}
+
 bool VectorIndex::refresh(const Library& library) {
   if (generation_ == library.generation()) return false;
-  build(library);
+  if (catch_up(library)) {
+    origin_ = library.in_memory() ? IndexOrigin::kInMemory : IndexOrigin::kUpdated;
+    reason_ = "passages added";
+  } else {
+    build(library);
+    origin_ = library.in_memory() ? IndexOrigin::kInMemory : IndexOrigin::kRebuiltStale;
+    reason_ = "vectors removed or replaced";
+  }
   save();
-  origin_ = library.in_memory() ? IndexOrigin::kInMemory : IndexOrigin::kRebuiltStale;
-  reason_ = "library changed";
   return true;
 }
 

@@ -7,7 +7,9 @@
 // The index is derived data: the library's stored embeddings are the truth. It is saved beside
 // the library file (<library>.vectors) with a header naming the library generation, vector count,
 // dimension and encoder it was built from; when the file is missing, unreadable or stale it is
-// rebuilt from the library and saved again. An in-memory library gets an in-memory index.
+// rebuilt from the library and saved again. Passages added since it was built (ids only grow) are
+// added to it; anything that removed or replaced vectors makes it stale. An in-memory library
+// gets an in-memory index.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -36,7 +38,8 @@ struct VectorIndexOptions {
 };
 
 // How the index came to be, and why (for logs and tests).
-enum class IndexOrigin { kLoaded, kBuiltMissing, kRebuiltStale, kRebuiltUnreadable, kInMemory };
+// kUpdated: a saved index older than the library, caught up by adding the passages added since.
+enum class IndexOrigin { kLoaded, kUpdated, kBuiltMissing, kRebuiltStale, kRebuiltUnreadable, kInMemory };
 
 class VectorIndex {
  public:
@@ -48,7 +51,8 @@ class VectorIndex {
   // The index file beside a file library.
   static std::filesystem::path file_for(const Library& library);
 
-  // Rebuilds (and saves) when the library changed since the index was built; true if it did.
+  // Brings the index up to date (adding new passages, or rebuilding after removals) and saves
+  // it; true if anything changed.
   bool refresh(const Library& library);
 
   // Best k passages for a query vector (normalized here), best first.
@@ -63,6 +67,8 @@ class VectorIndex {
 
  private:
   void build(const Library& library);
+  // Adds the vectors of passages added since; false when only a rebuild can bring it up to date.
+  bool catch_up(const Library& library);
   // Empty string when loaded; otherwise why the file cannot be used. Sets `unreadable`.
   std::string try_load(const Library& library, bool& unreadable);
   void save() const;
@@ -75,6 +81,8 @@ class VectorIndex {
   int dim_ = 0;
   bool hnsw_ = false;
   int64_t generation_ = -1;
+  int64_t removals_ = -1;
+  int64_t max_id_ = 0;  // largest passage id in the index
   IndexOrigin origin_ = IndexOrigin::kInMemory;
   std::string reason_;
 };

@@ -56,6 +56,22 @@ TEST(PdfReader, EnglishManualHasAllPagesAndWordBoxesInsideThePage) {
   EXPECT_LT(p5.words.front().box.y0, p5.words.back().box.y0);
 }
 
+TEST(PdfReader, ProgressReportsEveryPageAndCanCancel) {
+  std::vector<int> seen;
+  PdfReadOptions o;
+  o.progress = [&](int done, int total) {
+    EXPECT_EQ(total, 27);
+    seen.push_back(done);
+  };
+  read_pdf(test_pdf("project-history.en.pdf"), o);
+  ASSERT_EQ(seen.size(), 27u);
+  EXPECT_EQ(seen.back(), 27);
+  o.progress = [](int done, int) {
+    if (done == 3) throw Cancelled();
+  };
+  EXPECT_THROW(read_pdf(test_pdf("project-history.en.pdf"), o), Cancelled);
+}
+
 TEST(PdfReader, TitleAndRussianText) {
   const PdfDocument doc = read_pdf(test_pdf("project-history.ru.pdf"));
   EXPECT_EQ(doc.title, "Краткая история Debian");

@@ -65,10 +65,17 @@ TEST_F(VectorIndexTest, ExactSearchReturnsTheNearestStoredVector) {
 TEST_F(VectorIndexTest, HnswAboveTheThresholdFindsTheSame) {
   Library lib(":memory:");
   test::add(lib, prepare(test::test_pdf("project-history.en.pdf")));
-  const VectorIndex index(lib, "test-hash-64", {.hnsw_threshold = 10});
+  VectorIndex index(lib, "test-hash-64", {.hnsw_threshold = 10});
   EXPECT_TRUE(index.is_hnsw());
   EXPECT_EQ(index.origin(), IndexOrigin::kInMemory);
   expect_finds_itself(lib, index, 20);
+  // New passages are added to the HNSW graph in place.
+  test::add(lib, prepare(test::test_pdf("project-history.ru.pdf")));
+  EXPECT_TRUE(index.refresh(lib));
+  EXPECT_EQ(index.origin_reason(), "passages added");
+  EXPECT_TRUE(index.is_hnsw());
+  EXPECT_EQ(index.size(), lib.embedding_count("test-hash-64"));
+  expect_finds_itself(lib, index, 40);
 }
 
 TEST_F(VectorIndexTest, LoadedWhenFreshRebuiltWhenMissingOrUnreadable) {
@@ -120,7 +127,7 @@ TEST_F(VectorIndexTest, LoadedWhenFreshRebuiltWhenMissingOrUnreadable) {
   EXPECT_EQ(VectorIndex(lib, "test-hash-64").origin(), IndexOrigin::kLoaded);
 }
 
-TEST_F(VectorIndexTest, StaleWhenTheLibraryOrTheEncoderChanged) {
+TEST_F(VectorIndexTest, AddedPassagesCatchUpRemovalsAndOtherEncodersRebuild) {
   Library lib(dir_ / "lib.db");
   const AddResult en = test::add(lib, prepare(test::test_pdf("project-history.en.pdf")));
   int64_t before = 0;
@@ -128,20 +135,36 @@ TEST_F(VectorIndexTest, StaleWhenTheLibraryOrTheEncoderChanged) {
     const VectorIndex index(lib, "test-hash-64");
     before = index.size();
   }
+  // A document added since the index was saved: its vectors are added, nothing rebuilt.
   const AddResult ru = test::add(lib, prepare(test::test_pdf("project-history.ru.pdf")));
   {
     VectorIndex index(lib, "test-hash-64");
-    EXPECT_EQ(index.origin(), IndexOrigin::kRebuiltStale);
-    EXPECT_NE(index.origin_reason().find("generation"), std::string::npos) << index.origin_reason();
+    EXPECT_EQ(index.origin(), IndexOrigin::kUpdated) << index.origin_reason();
+    EXPECT_EQ(index.size(), lib.embedding_count("test-hash-64"));
     EXPECT_GT(index.size(), before);
-    // Removing a document: refresh() notices and rebuilds; the removed passages are gone.
+    expect_finds_itself(lib, index, 40);
     EXPECT_FALSE(index.refresh(lib));
-    ASSERT_TRUE(lib.remove_document(ru.document_id));
-    EXPECT_TRUE(index.refresh(lib));
+  }
+  EXPECT_EQ(VectorIndex(lib, "test-hash-64").origin(), IndexOrigin::kLoaded);
+  // A removal while no index is open: the saved index is stale.
+  ASSERT_TRUE(lib.remove_document(ru.document_id));
+  {
+    VectorIndex index(lib, "test-hash-64");
+    EXPECT_EQ(index.origin(), IndexOrigin::kRebuiltStale);
+    EXPECT_NE(index.origin_reason().find("removed"), std::string::npos) << index.origin_reason();
     EXPECT_EQ(index.size(), before);
     for (const auto& h : index.search(test::hashed_embedding("Debian"), 50)) {
       EXPECT_EQ(lib.passage(h.passage_id)->document_id, en.document_id);
     }
+    // refresh() after add then remove, with the index open.
+    const AddResult ru2 = test::add(lib, prepare(test::test_pdf("project-history.ru.pdf")));
+    EXPECT_TRUE(index.refresh(lib));
+    EXPECT_EQ(index.origin(), IndexOrigin::kUpdated);
+    EXPECT_GT(index.size(), before);
+    ASSERT_TRUE(lib.remove_document(ru2.document_id));
+    EXPECT_TRUE(index.refresh(lib));
+    EXPECT_EQ(index.origin(), IndexOrigin::kRebuiltStale);
+    EXPECT_EQ(index.size(), before);
   }
   EXPECT_EQ(VectorIndex(lib, "test-hash-64").origin(), IndexOrigin::kLoaded);
   // Another encoder's index file is stale for this one (and this encoder has no vectors yet).
@@ -150,6 +173,25 @@ TEST_F(VectorIndexTest, StaleWhenTheLibraryOrTheEncoderChanged) {
   EXPECT_NE(other.origin_reason().find("encoder"), std::string::npos) << other.origin_reason();
   EXPECT_EQ(other.size(), 0);
   EXPECT_TRUE(other.search(std::vector<float>(test::kTestDim, 1.0f), 5).empty());
+}
+
+TEST_F(VectorIndexTest, CaughtUpIndexAnswersLikeAFreshOne) {
+  Library lib(dir_ / "lib.db");
+  test::add(lib, prepare(test::test_pdf("project-history.en.pdf")));
+  { const VectorIndex index(lib, "test-hash-64"); }
+  test::add(lib, prepare(test::test_pdf("project-history.ru.pdf")));
+  const VectorIndex updated(lib, "test-hash-64");
+  ASSERT_EQ(updated.origin(), IndexOrigin::kUpdated);
+  std::filesystem::remove(VectorIndex::file_for(lib));
+  const VectorIndex fresh(lib, "test-hash-64");
+  ASSERT_EQ(fresh.origin(), IndexOrigin::kBuiltMissing);
+  ASSERT_EQ(updated.size(), fresh.size());
+  for (const char* q : {"Debian history", "Ian Murdock", "проект Debian", "release names Toy Story"}) {
+    const auto a = updated.search(test::hashed_embedding(q), 5);
+    const auto b = fresh.search(test::hashed_embedding(q), 5);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i].score, b[i].score, 1e-5f) << q;
+  }
 }
 
 }  // namespace
