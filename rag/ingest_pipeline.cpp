@@ -12,7 +12,7 @@
 
 #include "embed/encoder.h"
 #include "kernels/error.h"
-#include "rag/sha256.h"
+#include "embed/sha256.h"
 
 namespace pgpp::rag {
 
@@ -140,7 +140,7 @@ IngestReport IngestPipeline::run(const std::vector<std::filesystem::path>& files
       try {
         std::error_code ec;
         w.bytes = static_cast<int64_t>(std::filesystem::file_size(w.path, ec));
-        const std::string sha = sha256_file(w.path);
+        const std::string sha = embed::sha256_file_hex(w.path);
         if (known.count(sha)) {
           w.record.path = std::filesystem::absolute(w.path).string();
           w.record.sha256 = sha;

@@ -12,7 +12,7 @@
 
 #include "kernels/error.h"
 #include "kernels/float16.h"
-#include "rag/sha256.h"
+#include "embed/sha256.h"
 #include "rag/sqlite_db.h"
 #include "rag/text_normalizer.h"
 
@@ -245,7 +245,7 @@ DocumentRecord describe_document(const std::filesystem::path& path, const PdfDoc
   if (::stat(path.c_str(), &st) != 0) throw Error(path.filename().string() + ": cannot stat the file");
   r.size = static_cast<int64_t>(st.st_size);
   r.mtime = static_cast<int64_t>(st.st_mtime);
-  r.sha256 = sha256_file(path);
+  r.sha256 = embed::sha256_file_hex(path);
   r.title = pdf.title;
   r.pages = static_cast<int>(pdf.pages.size());
   const int text = pdf.count_pages(PageStatus::kText);

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "kernels/error.h"
-#include "rag/sha256.h"
+#include "embed/sha256.h"
 #include "tests/common/test_models.h"
 #include "tests/rag/rag_fixture.h"
 
@@ -39,9 +39,9 @@ class LibraryTest : public ::testing::Test {
 };
 
 TEST(Sha256, KnownVectors) {
-  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
+  EXPECT_EQ(embed::sha256_hex("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(embed::sha256_hex("abc", 3), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(embed::sha256_hex(std::string(1000000, 'a').data(), 1000000),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
@@ -79,7 +79,7 @@ TEST_F(LibraryTest, SameFileTwiceIsStoredOnce) {
   ASSERT_TRUE(doc);
   EXPECT_EQ(doc->title, "A Brief History of Debian");
   EXPECT_EQ(doc->pages, 27);
-  EXPECT_EQ(doc->sha256, sha256_file(src));
+  EXPECT_EQ(doc->sha256, embed::sha256_file_hex(src));
   EXPECT_EQ(doc->status, "ok");
   EXPECT_EQ(doc->size, static_cast<int64_t>(std::filesystem::file_size(src)));
   EXPECT_EQ(doc->passages, static_cast<int>(p.chunks.passages.size()));
