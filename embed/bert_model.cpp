@@ -1,10 +1,9 @@
 #include "embed/bert_model.h"
 
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include "embed/json_file.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/gelu.h"
 #include "kernels/cpu/layer_norm.h"
@@ -14,16 +13,6 @@
 namespace pgpp::embed {
 
 namespace {
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  if (!in) throw Error(p.string() + ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(p.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
 
 std::vector<float> to_floats(const kernels::TensorView& t) {
   std::vector<float> out(static_cast<std::size_t>(t.elements()));
@@ -35,7 +24,7 @@ std::vector<float> to_floats(const kernels::TensorView& t) {
 
 BertModel::BertModel(const std::filesystem::path& dir, kernels::CpuBackend& cpu) {
   const auto config_path = dir / "config.json";
-  const auto c = read_json(config_path);
+  const auto c = read_json_file(config_path);
   const std::string type = c.value("model_type", "");
   if (type != "bert") throw Error(config_path.string() + ": model_type '" + type + "' is not a BERT encoder");
   if (c.value("hidden_act", "gelu") != "gelu") {

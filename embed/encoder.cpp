@@ -4,27 +4,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "embed/bert_model.h"
+#include "embed/json_file.h"
 #include "embed/sha256.h"
 #include "kernels/error.h"
 
 namespace pgpp::embed {
 
 namespace {
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  if (!in) throw Error(p.string() + ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(p.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
 
 const std::filesystem::path& checked_folder(const std::filesystem::path& folder) {
   if (!std::filesystem::is_regular_file(folder / "config.json") ||
@@ -41,11 +30,11 @@ Encoder::Encoder(const std::filesystem::path& folder, kernels::CpuBackend& cpu)
   model_ = std::make_unique<BertModel>(folder, cpu);
   max_tokens_ = static_cast<int>(model_->config().max_positions);
   if (std::filesystem::is_regular_file(folder / "sentence_bert_config.json")) {
-    const auto st = read_json(folder / "sentence_bert_config.json");
+    const auto st = read_json_file(folder / "sentence_bert_config.json");
     max_tokens_ = std::min(max_tokens_, st.value("max_seq_length", max_tokens_));
   }
   if (std::filesystem::is_regular_file(folder / "1_Pooling/config.json")) {
-    const auto p = read_json(folder / "1_Pooling/config.json");
+    const auto p = read_json_file(folder / "1_Pooling/config.json");
     if (p.value("pooling_mode_cls_token", false)) {
       pooling_ = Pooling::Cls;
     } else if (!p.value("pooling_mode_mean_tokens", true)) {
@@ -53,7 +42,7 @@ Encoder::Encoder(const std::filesystem::path& folder, kernels::CpuBackend& cpu)
     }
   }
   if (std::filesystem::is_regular_file(folder / "modules.json")) {
-    for (const auto& m : read_json(folder / "modules.json")) {
+    for (const auto& m : read_json_file(folder / "modules.json")) {
       if (m.value("type", "").find("Normalize") != std::string::npos) normalize_ = true;
     }
   }

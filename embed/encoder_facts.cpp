@@ -1,25 +1,12 @@
 #include "embed/encoder_facts.h"
 
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 
+#include "embed/json_file.h"
 #include "kernels/error.h"
 #include "kernels/safetensors_file.h"
 
 namespace pgpp::embed {
-
-namespace {
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  if (!in) throw Error(p.string() + ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(p.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
-}  // namespace
 
 bool is_encoder_folder(const std::filesystem::path& dir) {
   return std::filesystem::is_regular_file(dir / "config.json") &&
@@ -32,7 +19,7 @@ EncoderFacts read_encoder_facts(const std::filesystem::path& dir) {
   }
   EncoderFacts f;
   f.name = dir.filename().string();
-  const auto config = read_json(dir / "config.json");
+  const auto config = read_json_file(dir / "config.json");
   f.architecture = config.value("model_type", "unknown");
   f.layers = config.value("num_hidden_layers", 0);
   f.hidden = config.value("hidden_size", 0);
@@ -40,15 +27,15 @@ EncoderFacts read_encoder_facts(const std::filesystem::path& dir) {
   f.vocab_size = config.value("vocab_size", 0);
   f.max_tokens = config.value("max_position_embeddings", 0);
   if (std::filesystem::exists(dir / "sentence_bert_config.json")) {
-    f.max_tokens = read_json(dir / "sentence_bert_config.json").value("max_seq_length", f.max_tokens);
+    f.max_tokens = read_json_file(dir / "sentence_bert_config.json").value("max_seq_length", f.max_tokens);
   }
   f.pooling = "mean";
   if (std::filesystem::exists(dir / "1_Pooling/config.json")) {
-    const auto pooling = read_json(dir / "1_Pooling/config.json");
+    const auto pooling = read_json_file(dir / "1_Pooling/config.json");
     if (pooling.value("pooling_mode_cls_token", false)) f.pooling = "cls";
   }
   if (std::filesystem::exists(dir / "modules.json")) {
-    for (const auto& m : read_json(dir / "modules.json")) {
+    for (const auto& m : read_json_file(dir / "modules.json")) {
       if (m.value("type", "").find("Normalize") != std::string::npos) f.normalize = true;
     }
   }

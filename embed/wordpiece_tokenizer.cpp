@@ -6,23 +6,13 @@
 
 #include <algorithm>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
+#include "embed/json_file.h"
 #include "kernels/error.h"
 
 namespace pgpp::embed {
 
 namespace {
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  if (!in) throw Error(p.string() + ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(p.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
 
 // Decodes one code point at s[i]; an invalid or truncated sequence yields U+FFFD for one byte.
 char32_t decode_utf8(std::string_view s, std::size_t i, std::size_t& len) {
@@ -119,7 +109,7 @@ WordPieceTokenizer WordPieceTokenizer::from_folder(const std::filesystem::path& 
   WordPieceTokenizer t;
   const auto json_path = dir / "tokenizer.json";
   if (std::filesystem::is_regular_file(json_path)) {
-    const auto j = read_json(json_path);
+    const auto j = read_json_file(json_path);
     const auto& model = j.at("model");
     if (model.value("type", "") != "WordPiece") {
       throw Error(json_path.string() + ": tokenizer model is " + model.value("type", "?") +
@@ -157,7 +147,7 @@ WordPieceTokenizer WordPieceTokenizer::from_folder(const std::filesystem::path& 
     t.add_piece(line, id++);
   }
   if (std::filesystem::is_regular_file(dir / "tokenizer_config.json")) {
-    const auto c = read_json(dir / "tokenizer_config.json");
+    const auto c = read_json_file(dir / "tokenizer_config.json");
     t.options_.lowercase = c.value("do_lower_case", true);
     t.options_.handle_chinese_chars = c.value("tokenize_chinese_chars", true);
     t.options_.strip_accents = c.contains("strip_accents") && c["strip_accents"].is_boolean()
