@@ -3,12 +3,14 @@
 #include <cmath>
 #include <string>
 
+#include "embed/bert_gguf.h"
 #include "embed/json_file.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/gelu.h"
 #include "kernels/cpu/layer_norm.h"
 #include "kernels/error.h"
 #include "kernels/matmul.h"
+#include "kernels/safetensors_file.h"
 
 namespace pgpp::embed {
 
@@ -18,6 +20,19 @@ std::vector<float> to_floats(const kernels::TensorView& t) {
   std::vector<float> out(static_cast<std::size_t>(t.elements()));
   for (int64_t r = 0; r < t.rows(); ++r) kernels::get_row(t, r, out.data() + r * t.ne[0]);
   return out;
+}
+
+// The GEMM packs float weights; a quantized matrix (Q8_0, ...) is expanded to floats first.
+kernels::cpu::PackedWeight pack(kernels::CpuBackend& cpu, const kernels::TensorView& t) {
+  if (t.type == kernels::DType::F32 || t.type == kernels::DType::F16 || t.type == kernels::DType::BF16) {
+    return kernels::cpu::pack_weight(cpu, t);
+  }
+  const std::vector<float> floats = to_floats(t);
+  kernels::TensorView view = t;
+  view.type = kernels::DType::F32;
+  view.data = reinterpret_cast<const std::byte*>(floats.data());
+  view.nbytes = floats.size() * sizeof(float);
+  return kernels::cpu::pack_weight(cpu, view);
 }
 
 }  // namespace
@@ -46,46 +61,98 @@ BertModel::BertModel(const std::filesystem::path& dir, kernels::CpuBackend& cpu)
                 "or max_position_embeddings missing or inconsistent");
   }
 
-  weights_ = std::make_unique<kernels::SafetensorsFile>(dir / "model.safetensors");
+  auto file = std::make_shared<const kernels::SafetensorsFile>(dir / "model.safetensors");
+  weights_file_ = file;
   // Exports name tensors with or without the "bert." prefix of BertForXxx checkpoints.
-  const std::string prefix = weights_->find_tensor("embeddings.word_embeddings.weight") ? "" : "bert.";
-  auto tensor = [&](const std::string& name, int64_t ne0, int64_t ne1) -> const kernels::TensorView& {
-    const kernels::TensorView* t = weights_->find_tensor(prefix + name);
-    if (!t) throw Error(weights_->display_name() + ": tensor " + prefix + name + " is missing");
-    if (t->ne[0] != ne0 || (ne1 > 0 && t->rows() != ne1)) {
-      throw Error(weights_->display_name() + ": tensor " + t->name + " has shape " + t->shape_string() +
-                  ", expected [" + std::to_string(ne0) + ", " + std::to_string(ne1) + "]");
+  const std::string prefix = file->find_tensor("embeddings.word_embeddings.weight") ? "" : "bert.";
+  auto name = [prefix](Part part, int64_t layer) -> std::string {
+    const std::string l = prefix + "encoder.layer." + std::to_string(layer) + ".";
+    switch (part) {
+      case Part::WordEmbeddings: return prefix + "embeddings.word_embeddings";
+      case Part::PositionEmbeddings: return prefix + "embeddings.position_embeddings";
+      case Part::TokenTypes: return prefix + "embeddings.token_type_embeddings";
+      case Part::EmbeddingNorm: return prefix + "embeddings.LayerNorm";
+      case Part::Query: return l + "attention.self.query";
+      case Part::Key: return l + "attention.self.key";
+      case Part::Value: return l + "attention.self.value";
+      case Part::AttentionOut: return l + "attention.output.dense";
+      case Part::AttentionNorm: return l + "attention.output.LayerNorm";
+      case Part::FfnUp: return l + "intermediate.dense";
+      case Part::FfnDown: return l + "output.dense";
+      case Part::FfnNorm: return l + "output.LayerNorm";
     }
-    if (!kernels::matmul_supports(t->type) || (t->type != kernels::DType::F32 && t->type != kernels::DType::F16 &&
-                                               t->type != kernels::DType::BF16)) {
-      throw Error(weights_->display_name() + ": tensor " + t->name + " has type " +
-                  std::string(kernels::dtype_name(t->type)) + " (F32, F16 or BF16 expected)");
+    return {};
+  };
+  load({file->display_name(), [file](const std::string& n) { return file->find_tensor(n); }, name}, cpu);
+}
+
+BertModel::BertModel(std::shared_ptr<const kernels::GgufFile> file, kernels::CpuBackend& cpu) {
+  config_ = read_bert_gguf_header(*file).config;
+  weights_file_ = file;
+  // Tensor names as llama.cpp's converter writes them for MODEL_ARCH.BERT.
+  auto name = [](Part part, int64_t layer) -> std::string {
+    const std::string l = "blk." + std::to_string(layer) + ".";
+    switch (part) {
+      case Part::WordEmbeddings: return "token_embd";
+      case Part::PositionEmbeddings: return "position_embd";
+      case Part::TokenTypes: return "token_types";
+      case Part::EmbeddingNorm: return "token_embd_norm";
+      case Part::Query: return l + "attn_q";
+      case Part::Key: return l + "attn_k";
+      case Part::Value: return l + "attn_v";
+      case Part::AttentionOut: return l + "attn_output";
+      case Part::AttentionNorm: return l + "attn_output_norm";
+      case Part::FfnUp: return l + "ffn_up";
+      case Part::FfnDown: return l + "ffn_down";
+      case Part::FfnNorm: return l + "layer_output_norm";
+    }
+    return {};
+  };
+  load({file->display_name(), [file](const std::string& n) { return file->find_tensor(n); }, name}, cpu);
+}
+
+void BertModel::load(const Weights& w, kernels::CpuBackend& cpu) {
+  // Each tensor must exist, have the shape the config implies (ne1 < 0: any number of rows)
+  // and a type our kernels can read.
+  auto tensor = [&](const std::string& name, int64_t ne0, int64_t ne1) -> const kernels::TensorView& {
+    const kernels::TensorView* t = w.find(name);
+    if (!t) throw Error(w.file + ": tensor " + name + " is missing");
+    if (t->ne[0] != ne0 || (ne1 > 0 && t->rows() != ne1) || t->ne[2] != 1 || t->ne[3] != 1) {
+      throw Error(w.file + ": tensor " + t->name + " has shape " + t->shape_string() + ", expected [" +
+                  std::to_string(ne0) + ", " + (ne1 > 0 ? std::to_string(ne1) : std::string("any")) + "]");
+    }
+    if (!kernels::matmul_supports(t->type)) {
+      throw Error(w.file + ": tensor " + t->name + " has type " + std::string(kernels::dtype_name(t->type)) +
+                  ", which the encoder cannot read (F32, F16, BF16 or a GGUF quantized type expected)");
     }
     return *t;
   };
   const int64_t h = config_.hidden, f = config_.intermediate;
   auto vec = [&](const std::string& name, int64_t n) { return to_floats(tensor(name, n, 1)); };
-  auto norm = [&](const std::string& name) { return Norm{vec(name + ".weight", h), vec(name + ".bias", h)}; };
-  auto lin = [&](const std::string& name, int64_t in, int64_t out) {
-    return Linear{kernels::cpu::pack_weight(cpu, tensor(name + ".weight", in, out)), vec(name + ".bias", out)};
+  auto norm = [&](Part part, int64_t layer) {
+    const std::string n = w.name(part, layer);
+    return Norm{vec(n + ".weight", h), vec(n + ".bias", h)};
+  };
+  auto lin = [&](Part part, int64_t layer, int64_t in, int64_t out) {
+    const std::string n = w.name(part, layer);
+    return Linear{pack(cpu, tensor(n + ".weight", in, out)), vec(n + ".bias", out)};
   };
 
-  word_embeddings_ = tensor("embeddings.word_embeddings.weight", h, -1);
-  position_embeddings_ = to_floats(tensor("embeddings.position_embeddings.weight", h, config_.max_positions));
-  const auto types = to_floats(tensor("embeddings.token_type_embeddings.weight", h, -1));
+  word_embeddings_ = tensor(w.name(Part::WordEmbeddings, 0) + ".weight", h, -1);
+  position_embeddings_ = to_floats(tensor(w.name(Part::PositionEmbeddings, 0) + ".weight", h, config_.max_positions));
+  const auto types = to_floats(tensor(w.name(Part::TokenTypes, 0) + ".weight", h, -1));
   token_type0_.assign(types.begin(), types.begin() + h);
-  embedding_norm_ = norm("embeddings.LayerNorm");
+  embedding_norm_ = norm(Part::EmbeddingNorm, 0);
   for (int64_t i = 0; i < config_.layers; ++i) {
-    const std::string p = "encoder.layer." + std::to_string(i) + ".";
     Layer l;
-    l.q = lin(p + "attention.self.query", h, h);
-    l.k = lin(p + "attention.self.key", h, h);
-    l.v = lin(p + "attention.self.value", h, h);
-    l.out = lin(p + "attention.output.dense", h, h);
-    l.attn_norm = norm(p + "attention.output.LayerNorm");
-    l.ffn_in = lin(p + "intermediate.dense", h, f);
-    l.ffn_out = lin(p + "output.dense", f, h);
-    l.ffn_norm = norm(p + "output.LayerNorm");
+    l.q = lin(Part::Query, i, h, h);
+    l.k = lin(Part::Key, i, h, h);
+    l.v = lin(Part::Value, i, h, h);
+    l.out = lin(Part::AttentionOut, i, h, h);
+    l.attn_norm = norm(Part::AttentionNorm, i);
+    l.ffn_in = lin(Part::FfnUp, i, h, f);
+    l.ffn_out = lin(Part::FfnDown, i, f, h);
+    l.ffn_norm = norm(Part::FfnNorm, i);
     layers_.push_back(std::move(l));
   }
 }

@@ -5,16 +5,19 @@
 //
 // Sequences are packed end to end (no padding rows): a batch is the concatenation of its
 // sequences' tokens, linear layers run once over all of them and attention stays inside each
-// sequence. Weights come from model.safetensors (F32, F16 or BF16); the linear layers are
-// converted to floats and packed for the GEMM once, at load.
+// sequence. Weights come from a sentence-transformers folder's model.safetensors (F32, F16 or
+// BF16) or from a GGUF file (F32, F16, BF16 or a quantized type such as Q8_0; see bert_gguf.h);
+// the linear layers are converted to floats and packed for the GEMM once, at load.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kernels/cpu/matmul_float.h"
 #include "kernels/cpu_backend.h"
-#include "kernels/safetensors_file.h"
+#include "kernels/gguf_file.h"
 
 namespace pgpp::embed {
 
@@ -33,8 +36,13 @@ class BertModel {
   // Reads dir/config.json and dir/model.safetensors; throws pgpp::Error naming the file and
   // the missing or malformed part.
   BertModel(const std::filesystem::path& dir, kernels::CpuBackend& cpu);
+  // Reads a GGUF file in llama.cpp's BERT layout (bert_gguf.h); throws pgpp::Error naming the
+  // file and the unsupported architecture, missing tensor or wrong shape. Keeps `file` alive.
+  BertModel(std::shared_ptr<const kernels::GgufFile> file, kernels::CpuBackend& cpu);
 
   const BertConfig& config() const { return config_; }
+  // Rows of the word-embedding table: token ids must stay below it.
+  int64_t vocab_rows() const { return word_embeddings_.rows(); }
 
   // Final hidden states of every token: ids holds the sequences end to end, seq_begin their
   // starts (n_seqs + 1 entries, the last = ids.size()). Returns ids.size() x hidden floats.
@@ -54,10 +62,19 @@ class BertModel {
     Norm attn_norm, ffn_norm;
   };
 
+  // One file's tensors: `find` returns nullptr for a missing one, `name` gives a part's name.
+  enum class Part { WordEmbeddings, PositionEmbeddings, TokenTypes, EmbeddingNorm, Query, Key, Value,
+                    AttentionOut, AttentionNorm, FfnUp, FfnDown, FfnNorm };
+  struct Weights {
+    std::string file;  // display name, for errors
+    std::function<const kernels::TensorView*(const std::string&)> find;
+    std::function<std::string(Part, int64_t layer)> name;  // without .weight / .bias
+  };
+  void load(const Weights& w, kernels::CpuBackend& cpu);
   void linear(kernels::CpuBackend& cpu, const Linear& l, const float* x, int64_t n, float* y) const;
 
   BertConfig config_;
-  std::unique_ptr<kernels::SafetensorsFile> weights_;
+  std::shared_ptr<const void> weights_file_;  // the mapped file word_embeddings_ points into
   kernels::TensorView word_embeddings_;
   std::vector<float> position_embeddings_;  // max_positions x hidden
   std::vector<float> token_type0_;          // type 0 row (single-sentence inputs)

@@ -6,10 +6,12 @@
 #include <cmath>
 #include <numeric>
 
+#include "embed/bert_gguf.h"
 #include "embed/bert_model.h"
 #include "embed/json_file.h"
 #include "embed/sha256.h"
 #include "kernels/error.h"
+#include "kernels/gguf_file.h"
 
 namespace pgpp::embed {
 
@@ -23,10 +25,46 @@ const std::filesystem::path& checked_folder(const std::filesystem::path& folder)
   return folder;
 }
 
+// The GGUF file when `model` is a file (checked to be a BERT encoder first, so that a decoder
+// is refused for its architecture rather than its vocabulary); null for a folder.
+std::shared_ptr<const kernels::GgufFile> open_if_gguf(const std::filesystem::path& model) {
+  if (std::filesystem::is_directory(model)) return nullptr;
+  if (!std::filesystem::exists(model)) throw Error(model.string() + ": no such encoder folder or GGUF file");
+  auto file = std::make_shared<const kernels::GgufFile>(model);
+  read_bert_gguf_header(*file);
+  return file;
+}
+
 }  // namespace
 
-Encoder::Encoder(const std::filesystem::path& folder, kernels::CpuBackend& cpu)
-    : folder_(checked_folder(folder)), cpu_(cpu), tokenizer_(WordPieceTokenizer::from_folder(folder)) {
+Encoder::Encoder(const std::filesystem::path& model, kernels::CpuBackend& cpu)
+    : path_(model),
+      cpu_(cpu),
+      gguf_(open_if_gguf(model)),
+      tokenizer_(gguf_ ? WordPieceTokenizer::from_gguf(*gguf_)
+                       : WordPieceTokenizer::from_folder(checked_folder(model))) {
+  if (gguf_) {
+    const BertGgufHeader header = read_bert_gguf_header(*gguf_);
+    model_ = std::make_unique<BertModel>(gguf_, cpu);
+    max_tokens_ = static_cast<int>(model_->config().max_positions);
+    pooling_ = header.pooling_type == kGgufPoolingCls ? Pooling::Cls : Pooling::Mean;
+    if (!header.pooling_given) {
+      spdlog::warn("{}: bert.pooling_type is missing; using mean pooling", gguf_->display_name());
+    }
+    normalize_ = true;
+    weights_path_ = model;
+    name_ = model.stem().string();
+  } else {
+    load_folder(model, cpu);
+  }
+  if (tokenizer_.vocab_size() > model_->vocab_rows()) {
+    throw Error((gguf_ ? gguf_->display_name() : model.string()) + ": the vocabulary has " +
+                std::to_string(tokenizer_.vocab_size()) + " tokens but the word embeddings only " +
+                std::to_string(model_->vocab_rows()) + " rows");
+  }
+}
+
+void Encoder::load_folder(const std::filesystem::path& folder, kernels::CpuBackend& cpu) {
   model_ = std::make_unique<BertModel>(folder, cpu);
   max_tokens_ = static_cast<int>(model_->config().max_positions);
   if (std::filesystem::is_regular_file(folder / "sentence_bert_config.json")) {
@@ -47,6 +85,8 @@ Encoder::Encoder(const std::filesystem::path& folder, kernels::CpuBackend& cpu)
     }
   }
   if (max_tokens_ < 2) throw Error(folder.string() + ": max_seq_length below 2");
+  weights_path_ = folder / "model.safetensors";
+  name_ = folder.filename().string();
 }
 
 Encoder::~Encoder() = default;
@@ -57,10 +97,13 @@ int Encoder::count_tokens(std::string_view text) const {
   return static_cast<int>(tokenizer_.encode(text).ids.size());
 }
 
+void Encoder::set_max_tokens(int n) {
+  std::lock_guard lock(mutex_);
+  max_tokens_ = std::clamp(n, 2, static_cast<int>(model_->config().max_positions));
+}
+
 std::string Encoder::identity() const {
-  std::call_once(identity_once_, [this] {
-    identity_ = folder_.filename().string() + "@sha256:" + sha256_file_hex(folder_ / "model.safetensors");
-  });
+  std::call_once(identity_once_, [this] { identity_ = name_ + "@sha256:" + sha256_file_hex(weights_path_); });
   return identity_;
 }
 

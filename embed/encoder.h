@@ -7,8 +7,12 @@
 //
 // A sentence-transformers folder: config.json + model.safetensors (BERT), tokenizer.json (or
 // vocab.txt), sentence_bert_config.json (max_seq_length), 1_Pooling/config.json (mean or CLS)
-// and modules.json (Normalize or not). Texts longer than max_tokens() are truncated, as the
-// reference does, with a warning. Texts are sorted by length and cut into batches, and each
+// and modules.json (Normalize or not). Or a GGUF file of a BERT encoder as llama.cpp's converter
+// writes it (bert_gguf.h): sizes, pooling (bert.pooling_type) and vocabulary come from its
+// metadata; max_tokens() is bert.context_length, since GGUF does not carry sentence-transformers'
+// max_seq_length (set_max_tokens lowers it), and vectors are L2-normalized, since GGUF records
+// no Normalize module (llama.cpp's embedding tool normalizes by default as well).
+// Texts longer than max_tokens() are truncated, as the reference does, with a warning. Texts are sorted by length and cut into batches, and each
 // batch is packed without padding. Calls from several threads are serialized (one mutex): the
 // backend's pool does one job at a time anyway.
 #include <cstdint>
@@ -22,6 +26,10 @@
 
 #include "embed/wordpiece_tokenizer.h"
 #include "kernels/cpu_backend.h"
+
+namespace pgpp::kernels {
+class GgufFile;
+}
 
 namespace pgpp::embed {
 
@@ -41,8 +49,10 @@ class Encoder {
   // (embed then throws pgpp::Cancelled).
   using Progress = std::function<bool(std::size_t done, std::size_t total)>;
 
-  // Throws pgpp::Error naming the file and what is missing or malformed.
-  Encoder(const std::filesystem::path& folder, kernels::CpuBackend& cpu);
+  // `model` is a sentence-transformers folder or a .gguf file. Throws pgpp::Error naming the
+  // file and what is missing or malformed (unsupported architecture, missing tensor, wrong
+  // shape, unknown pooling).
+  Encoder(const std::filesystem::path& model, kernels::CpuBackend& cpu);
   ~Encoder();
   Encoder(const Encoder&) = delete;
   Encoder& operator=(const Encoder&) = delete;
@@ -55,7 +65,11 @@ class Encoder {
   int max_tokens() const { return max_tokens_; }
   // Tokens of the text with [CLS] and [SEP], not truncated (what a chunker budgets with).
   int count_tokens(std::string_view text) const;
-  // "<folder name>@sha256:<hex of model.safetensors>", hashed on first use, then kept.
+  // Texts are cut to n tokens ([CLS] and [SEP] included); n is kept within [2, the model's
+  // positions]. For a GGUF model that should match the reference's max_seq_length.
+  void set_max_tokens(int n);
+  // "<folder name>@sha256:<hex of model.safetensors>", or for a GGUF file "<file name without
+  // .gguf>@sha256:<hex of the file>"; hashed on first use, then kept.
   std::string identity() const;
 
   Pooling pooling() const { return pooling_; }
@@ -65,9 +79,14 @@ class Encoder {
   void set_batch_size(int n) { batch_size_ = n > 0 ? n : 1; }
 
  private:
-  std::filesystem::path folder_;
+  void load_folder(const std::filesystem::path& folder, kernels::CpuBackend& cpu);
+
+  std::filesystem::path path_;
   kernels::CpuBackend& cpu_;
+  std::shared_ptr<const kernels::GgufFile> gguf_;  // null for a folder
   WordPieceTokenizer tokenizer_;
+  std::filesystem::path weights_path_;  // the file identity() hashes
+  std::string name_;
   std::unique_ptr<BertModel> model_;
   int max_tokens_ = 0;
   int batch_size_ = 32;

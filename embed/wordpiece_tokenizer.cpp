@@ -9,6 +9,7 @@
 
 #include "embed/json_file.h"
 #include "kernels/error.h"
+#include "kernels/gguf_file.h"
 
 namespace pgpp::embed {
 
@@ -162,6 +163,72 @@ WordPieceTokenizer WordPieceTokenizer::from_folder(const std::filesystem::path& 
   return t;
 }
 
+WordPieceTokenizer WordPieceTokenizer::from_gguf(const kernels::GgufFile& file) {
+  const std::string where = file.display_name() + ": ";
+  const std::string model = file.get_string_or("tokenizer.ggml.model", "");
+  if (model.empty()) throw Error(where + "no vocabulary (tokenizer.ggml.model is missing)");
+  if (model != "bert") {
+    throw Error(where + "tokenizer.ggml.model is '" + model + "'; an encoder needs a WordPiece vocabulary ('bert')");
+  }
+  const auto& tokens = file.get_strings("tokenizer.ggml.tokens");
+  static const std::vector<int64_t> kNoTypes;
+  const auto& types = file.has("tokenizer.ggml.token_type") ? file.get_ints("tokenizer.ggml.token_type") : kNoTypes;
+  if (!types.empty() && types.size() != tokens.size()) {
+    throw Error(where + "tokenizer.ggml.token_type has " + std::to_string(types.size()) + " entries for " +
+                std::to_string(tokens.size()) + " tokens");
+  }
+  // GGUF token types (llama.cpp's enum): 3 = control ([CLS], [SEP], ...), 4 = user-defined.
+  constexpr int64_t kControl = 3, kUserDefined = 4;
+  constexpr std::string_view kPhantomSpace = "\xE2\x96\x81";  // U+2581, marks a word start
+  WordPieceTokenizer t;
+  int64_t cased_pieces = 0;
+  for (std::size_t id = 0; id < tokens.size(); ++id) {
+    const std::string& tok = tokens[id];
+    const int64_t type = types.empty() ? 1 : types[id];
+    std::string piece;
+    if (type == kControl) {
+      piece = tok;
+    } else if (tok.starts_with(kPhantomSpace)) {
+      piece = tok.substr(kPhantomSpace.size());
+    } else if ((tok.size() >= 2 && tok.front() == '[' && tok.back() == ']') || type == kUserDefined) {
+      piece = tok;  // older converters kept every bracketed token ([unused0], ...) unchanged
+    } else {
+      piece = t.options_.prefix + tok;
+    }
+    if (type == kControl || type == kUserDefined) t.added_.emplace_back(piece, static_cast<int32_t>(id));
+    for (std::size_t i = 0; type != kControl && i < tok.size();) {
+      std::size_t len;
+      if (u_isupper(static_cast<UChar32>(decode_utf8(tok, i, len)))) {
+        ++cased_pieces;
+        break;
+      }
+      i += len;
+    }
+    t.add_piece(std::move(piece), static_cast<int32_t>(id));
+  }
+  // An uncased vocabulary holds a handful of upper-case symbols (bert-base-uncased: 2 of
+  // 30522); a cased one thousands.
+  const bool cased = cased_pieces * 100 > static_cast<int64_t>(tokens.size());
+  t.options_.lowercase = !cased;
+  t.options_.strip_accents = !cased;
+  auto id_key = [&](std::string_view key) -> int32_t {
+    const int64_t id = file.get_int_or(key, -1);
+    if (id >= static_cast<int64_t>(tokens.size())) {
+      throw Error(where + std::string(key) + " " + std::to_string(id) + " is past the vocabulary's " +
+                  std::to_string(tokens.size()) + " tokens");
+    }
+    return static_cast<int32_t>(id);
+  };
+  if (const int32_t unk = id_key("tokenizer.ggml.unknown_token_id"); unk >= 0) t.unk_piece_ = t.pieces_[unk];
+  t.cls_id_ = id_key("tokenizer.ggml.cls_token_id");
+  if (t.cls_id_ < 0) t.cls_id_ = id_key("tokenizer.ggml.bos_token_id");  // older converters
+  t.sep_id_ = id_key("tokenizer.ggml.seperator_token_id");  // sic: GGUF's spelling
+  if (t.sep_id_ < 0) t.sep_id_ = id_key("tokenizer.ggml.eos_token_id");
+  if (const int32_t pad = id_key("tokenizer.ggml.padding_token_id"); pad >= 0) t.pad_id_ = pad;
+  t.finish(file.display_name());
+  return t;
+}
+
 void WordPieceTokenizer::add_piece(std::string piece, int32_t id) {
   if (id < 0) throw Error("tokenizer: negative token id for " + piece);
   if (pieces_.size() <= static_cast<std::size_t>(id)) pieces_.resize(static_cast<std::size_t>(id) + 1);
@@ -171,8 +238,8 @@ void WordPieceTokenizer::add_piece(std::string piece, int32_t id) {
 
 void WordPieceTokenizer::finish(const std::string& source) {
   unk_id_ = id_of(unk_piece_);
-  cls_id_ = id_of("[CLS]");
-  sep_id_ = id_of("[SEP]");
+  if (cls_id_ < 0) cls_id_ = id_of("[CLS]");
+  if (sep_id_ < 0) sep_id_ = id_of("[SEP]");
   if (const int32_t p = id_of("[PAD]"); p >= 0) pad_id_ = p;
   if (unk_id_ < 0 || cls_id_ < 0 || sep_id_ < 0) {
     throw Error(source + ": vocabulary lacks " + unk_piece_ + ", [CLS] or [SEP]");

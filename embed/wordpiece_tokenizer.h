@@ -2,13 +2,18 @@
 // BERT's tokenizer: basic tokenization (clean-up, CJK splitting, accent stripping, lower-casing,
 // whitespace and punctuation splitting) then greedy longest-match-first WordPiece, exactly as
 // Hugging Face `tokenizers` does it for a BertNormalizer + BertPreTokenizer + WordPiece model
-// (the configuration sentence-transformers folders ship in tokenizer.json).
+// (the configuration sentence-transformers folders ship in tokenizer.json). The vocabulary comes
+// from such a folder or from a GGUF file's tokenizer.ggml.* metadata.
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+namespace pgpp::kernels {
+class GgufFile;
+}
 
 namespace pgpp::embed {
 
@@ -28,6 +33,13 @@ class WordPieceTokenizer {
   // Reads dir/tokenizer.json, else dir/vocab.txt (+ tokenizer_config.json). Throws pgpp::Error
   // naming the file and what is wrong with it.
   static WordPieceTokenizer from_folder(const std::filesystem::path& dir);
+  // Reads the vocabulary of a GGUF BERT encoder (tokenizer.ggml.model = "bert"). llama.cpp's
+  // converter rewrites WordPiece pieces for its own tokenizer: a word-initial piece "foo" is
+  // stored as "\u2581foo", a continuation "##oo" as "oo", control tokens ([CLS], ...) as they
+  // are; this undoes that. GGUF does not record do_lower_case: the vocabulary is taken as
+  // uncased (lower-casing and accent stripping, as bge, e5 and MiniLM need) unless more than
+  // 1% of its pieces hold an upper-case letter. Throws pgpp::Error naming the file.
+  static WordPieceTokenizer from_gguf(const kernels::GgufFile& file);
 
   // Tokens of `text` between [CLS] and [SEP], at most max_tokens in all (0: no limit). Invalid
   // UTF-8 is read as U+FFFD (which BERT's clean-up then drops).
@@ -40,6 +52,7 @@ class WordPieceTokenizer {
   int32_t sep_id() const { return sep_id_; }
   int32_t pad_id() const { return pad_id_; }
   int32_t unk_id() const { return unk_id_; }
+  bool lowercases() const { return options_.lowercase; }
 
  private:
   struct Options {
