@@ -53,7 +53,8 @@ void add_embed_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("embed", "Embed texts with the encoder and show the vectors");
   cmd->add_option("texts", opts->texts, "Texts to embed")->required();
-  cmd->add_option("--model", opts->model, "Encoder folder (default: the default encoder)");
+  cmd->add_option("--model", opts->model,
+                  "Encoder: a sentence-transformers folder or a BERT GGUF file (default: the default encoder)");
   cmd->add_option("--threads", opts->threads, "Compute threads (default: one per hardware thread)");
   cmd->add_option("--show", opts->show, "Values of each vector to print")->capture_default_str();
   cmd->add_flag("--json", opts->json, "Print the full vectors as JSON");

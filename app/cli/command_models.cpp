@@ -66,8 +66,7 @@ void collect(const fs::path& root, std::vector<fs::path>& out) {
   }
 }
 
-nlohmann::json describe_decoder(const fs::path& p) {
-  const kernels::GgufFile file(p);
+nlohmann::json describe_decoder(const kernels::GgufFile& file, const fs::path& p) {
   const auto f = llm::read_decoder_facts(file);
   nlohmann::json types = nlohmann::json::object();
   for (const auto& [t, n] : f.tensor_types) types[t] = n;
@@ -81,15 +80,32 @@ nlohmann::json describe_decoder(const fs::path& p) {
           {"tensor_types", types},   {"file_bytes", f.file_bytes}};
 }
 
-nlohmann::json describe_encoder(const fs::path& p) {
-  const auto f = embed::read_encoder_facts(p);
+nlohmann::json describe_encoder(const embed::EncoderFacts& f, const fs::path& p) {
   return {{"kind", "encoder"},        {"path", p.string()},
-          {"name", f.name},           {"architecture", f.architecture},
+          {"name", f.name},           {"format", f.format},
+          {"architecture", f.architecture},
           {"parameters", f.parameters}, {"layers", f.layers},
           {"hidden", f.hidden},       {"heads", f.heads},
           {"vocab_size", f.vocab_size}, {"max_tokens", f.max_tokens},
           {"pooling", f.pooling},     {"normalize", f.normalize},
           {"weights_type", f.weights_type}};
+}
+
+// A folder is an encoder; a GGUF file is one when its architecture is BERT, else a decoder.
+nlohmann::json describe(const fs::path& p) {
+  if (fs::is_directory(p)) return describe_encoder(embed::read_encoder_facts(p), p);
+  const kernels::GgufFile file(p);
+  if (embed::is_encoder_gguf(file)) return describe_encoder(embed::read_encoder_facts(file), p);
+  return describe_decoder(file, p);
+}
+
+std::string kind_of(const fs::path& p) {
+  if (fs::is_directory(p)) return "encoder";
+  try {
+    return embed::is_encoder_gguf(kernels::GgufFile(p)) ? "encoder" : "decoder";
+  } catch (const Error&) {
+    return "decoder";
+  }
 }
 
 void print_text(const nlohmann::json& m, bool is_default) {
@@ -117,6 +133,7 @@ void print_text(const nlohmann::json& m, bool is_default) {
                m["vocab_size"].get<int64_t>(), m["chat_template"].get<bool>() ? "yes" : "no");
     fmt::print("  file size       {}\n", human_bytes(m["file_bytes"].get<std::size_t>()));
   } else {
+    fmt::print("  format          {}\n", m["format"].get<std::string>());
     fmt::print("  architecture    {}, {} layers, {} hidden, {} heads\n",
                m["architecture"].get<std::string>(), m["layers"].get<int64_t>(),
                m["hidden"].get<int64_t>(), m["heads"].get<int64_t>());
@@ -152,9 +169,9 @@ int run(const Options& opt) {
   for (const auto& p : found) {
     nlohmann::json m;
     try {
-      m = fs::is_directory(p) ? describe_encoder(p) : describe_decoder(p);
+      m = describe(p);
     } catch (const Error& e) {
-      m = {{"kind", fs::is_directory(p) ? "encoder" : "decoder"}, {"path", p.string()}, {"error", e.what()}};
+      m = {{"kind", kind_of(p)}, {"path", p.string()}, {"error", e.what()}};
       ++failures;
     }
     all.push_back(m);
@@ -178,7 +195,8 @@ int run(const Options& opt) {
 void add_models_command(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("models", "List the models found and what they are");
-  cmd->add_option("paths", opt->paths, "GGUF files, encoder folders or folders holding them")
+  cmd->add_option("paths", opt->paths,
+                  "GGUF files (decoders or BERT encoders), encoder folders or folders holding them")
       ->check(CLI::ExistingPath);
   cmd->add_flag("--json", opt->json, "Print JSON instead of text");
   cmd->callback([opt] {
