@@ -12,9 +12,11 @@
 // metadata; max_tokens() is bert.context_length, since GGUF does not carry sentence-transformers'
 // max_seq_length (set_max_tokens lowers it), and vectors are L2-normalized, since GGUF records
 // no Normalize module (llama.cpp's embedding tool normalizes by default as well).
-// Texts longer than max_tokens() are truncated, as the reference does, with a warning. Texts are sorted by length and cut into batches, and each
-// batch is packed without padding. Calls from several threads are serialized (one mutex): the
-// backend's pool does one job at a time anyway.
+//
+// Texts longer than max_tokens() are truncated, as the reference does, with a warning. Texts
+// are sorted by length and cut into batches, and each batch is packed without padding. Calls
+// from several threads are serialized (one mutex): the backend's pool does one job at a time
+// anyway.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
