@@ -51,7 +51,9 @@ LibraryPanel::LibraryPanel(QWidget* parent) : QWidget(parent) {
   tree_->header()->setStretchLastSection(false);
   for (int c : {kStatus, kPages, kPassages})
     tree_->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
-  tree_->setColumnWidth(kProgress, 90);
+  tree_->setColumnWidth(kProgress, 80);
+  tree_->header()->setMinimumSectionSize(40);
+  setMinimumWidth(380);
   tree_->setAlternatingRowColors(true);
   tree_->setSelectionMode(QAbstractItemView::SingleSelection);
   tree_->setToolTip("Drop PDF files or folders here to add them");
@@ -69,11 +71,14 @@ LibraryPanel::LibraryPanel(QWidget* parent) : QWidget(parent) {
   cancel_->setToolTip("Stop adding documents; those finished stay in the library");
   overall_ = new QProgressBar(this);
   overall_->setTextVisible(true);
-  overall_->setFormat("%v / %m files");
+  overall_->setFormat("%v of %m files");
   overall_->setRange(0, 1);
   overall_->setValue(0);
   rate_ = new QLabel("Drop PDF files or folders here, or use Add PDFs…", this);
   rate_->setWordWrap(true);
+  // Two lines always: the layout then never squeezes the rate line out of sight.
+  rate_->setMinimumHeight(rate_->fontMetrics().lineSpacing() * 2 + 4);
+  rate_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
 
   auto* title = new QLabel("<b>Library</b>", this);
   auto* buttons1 = new QHBoxLayout;
@@ -165,6 +170,7 @@ void LibraryPanel::addPendingRow(QTreeWidgetItem* parent, const QString& path) {
   }
   tree_->setItemWidget(item, kProgress, bar);
   pending_bars_[path] = bar;
+  pending_items_[path] = item;
 }
 
 void LibraryPanel::rebuild() {
@@ -173,6 +179,7 @@ void LibraryPanel::rebuild() {
   QSignalBlocker block(tree_);
   tree_->clear();
   pending_bars_.clear();
+  pending_items_.clear();
   QTreeWidgetItem* select = nullptr;
   for (const auto& c : snapshot_) {
     auto* top = new QTreeWidgetItem(tree_);
@@ -213,7 +220,9 @@ void LibraryPanel::rebuild() {
       item->setForeground(kStatus, palette().color(QPalette::Disabled, QPalette::Text));
       item->setIcon(kName, style()->standardIcon(QStyle::SP_MessageBoxWarning));
     }
-    top->setText(kStatus, QString("%1 document(s)").arg(c.documents.size()));
+    top->setText(kName, QString("%1 (%2)").arg(c.name).arg(c.documents.size()));
+    top->setToolTip(kName,
+                    QString("Collection '%1': %2 document(s)").arg(c.name).arg(c.documents.size()));
     top->setText(kPages, QString::number(pages));
     top->setText(kPassages, QString::number(passages));
     top->setExpanded(true);
@@ -232,8 +241,9 @@ void LibraryPanel::rebuild() {
   updateButtons();
 }
 
-void LibraryPanel::startIngest(const QStringList& files) {
+void LibraryPanel::startIngest(const QStringList& files, const QString& collection) {
   ingesting_ = true;
+  ingest_collection_ = collection;
   problems_.clear();
   pending_order_ = files;
   pending_percent_.clear();
@@ -253,6 +263,9 @@ void LibraryPanel::showProgress(const IngestStatus& s) {
     const int percent = i < s.files_done ? 100 : i == s.files_done ? -1 : 0;
     if (pending_percent_.value(path, 0) == percent) continue;
     pending_percent_[path] = percent;
+    if (auto* item = pending_items_.value(path)) {
+      item->setText(kStatus, percent < 0 ? "indexing…" : percent >= 100 ? "done" : "waiting");
+    }
     if (auto* bar = pending_bars_.value(path)) {
       if (percent < 0) {
         bar->setRange(0, 0);

@@ -32,7 +32,7 @@ class LibraryPanel : public QWidget {
 
  public slots:
   void showLibrary(const pgpp::app::LibrarySnapshot& snapshot);
-  void startIngest(const QStringList& files);
+  void startIngest(const QStringList& files, const QString& collection);
   void showProgress(const pgpp::app::IngestStatus& status);
   void finishIngest(const QList<pgpp::app::IngestFileEntry>& files, bool cancelled);
   void chooseFiles();
@@ -75,6 +75,7 @@ class LibraryPanel : public QWidget {
   QStringList pending_order_;
   QHash<QString, int> pending_percent_;
   QHash<QString, QProgressBar*> pending_bars_;
+  QHash<QString, QTreeWidgetItem*> pending_items_;
   QList<pgpp::app::IngestFileEntry> problems_;  // failed files, kept visible until the next run
 };
 

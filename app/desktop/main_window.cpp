@@ -66,6 +66,7 @@ MainWindow::MainWindow(QSettings& store, QWidget* parent)
   split->setStretchFactor(1, 3);
   split->setStretchFactor(2, 3);
   split->setChildrenCollapsible(false);
+  split->setSizes({430, 520, 450});
 
   error_ = new QLabel(this);
   error_->setWordWrap(true);

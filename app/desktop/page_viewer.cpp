@@ -22,10 +22,28 @@
 
 namespace pgpp::app {
 
-RenderedPage render_pdf_page(const QString& path, int page, double scale) {
+QList<QRectF> merge_line_boxes(const std::vector<rag::PassageBox>& boxes, int page) {
+  QList<QRectF> lines;
+  for (const auto& b : boxes) {
+    if (b.page != page) continue;
+    const QRectF r(QPointF(b.box.x0, b.box.y0), QPointF(b.box.x1, b.box.y1));
+    if (!lines.isEmpty()) {
+      QRectF& last = lines.last();
+      const double overlap = std::min(last.bottom(), r.bottom()) - std::max(last.top(), r.top());
+      const double gap = r.left() - last.right();
+      if (overlap > 0.5 * std::min(last.height(), r.height()) && gap > -2 && gap < 3 * r.height()) {
+        last = last.united(r);
+        continue;
+      }
+    }
+    lines.push_back(r);
+  }
+  return lines;
+}
+
+RenderedPage render_pdf_page(const QString& path, int page, int width_px, double zoom) {
   RenderedPage out;
   out.page = page;
-  out.scale = scale;
   const QByteArray file = QFile::encodeName(path);
   std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(file.toStdString()));
   if (!doc) {
@@ -38,6 +56,12 @@ RenderedPage render_pdf_page(const QString& path, int page, double scale) {
     return out;
   }
   std::unique_ptr<poppler::page> p(doc->create_page(page - 1));
+  const double page_width = p ? p->page_rect(poppler::crop_box).width() : 0;
+  const bool sideways = p && (p->orientation() == poppler::page::landscape ||
+                              p->orientation() == poppler::page::seascape);
+  const double shown_width = sideways && p ? p->page_rect(poppler::crop_box).height() : page_width;
+  out.scale = std::clamp(zoom * width_px / std::max(1.0, shown_width), 0.2, 12.0);
+  const double scale = out.scale;
   poppler::page_renderer renderer;
   renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
   renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
@@ -122,8 +146,8 @@ void PageViewer::updateControls() {
   const bool open = !path_.isEmpty();
   prev_->setEnabled(open && page_ > 1);
   next_->setEnabled(open && (page_count_ == 0 || page_ < page_count_));
-  zoom_in_->setEnabled(open && zoom_ < 4);
-  zoom_out_->setEnabled(open && zoom_ > 0.3);
+  zoom_in_->setEnabled(open && zoom_ < 6);
+  zoom_out_->setEnabled(open && zoom_ > 0.26);
   external_->setEnabled(open);
   page_label_->setText(open ? QString("page %1 of %2 · %3%")
                                   .arg(page_)
@@ -139,9 +163,9 @@ void PageViewer::requestRender() {
     pending_ = true;
     return;
   }
-  // 100% zoom is the page's printed size on this screen, drawn at the screen's pixel density.
-  const double scale = zoom_ * logicalDpiX() / 72.0 * devicePixelRatioF();
-  watcher_.setFuture(QtConcurrent::run(render_pdf_page, path_, page_, scale));
+  // 100% zoom fits the page's width to the view, drawn at the screen's pixel density.
+  const int width = qRound((scroll_->viewport()->width() - 4) * devicePixelRatioF());
+  watcher_.setFuture(QtConcurrent::run(render_pdf_page, path_, page_, std::max(200, width), zoom_));
 }
 
 void PageViewer::renderDone() {
@@ -193,6 +217,7 @@ void PageViewer::renderDone() {
     const int offset_y = std::max(0, (canvas_->height() - qRound(image.height() / dpr)) / 2);
     const int y = qRound(united.top() / dpr) + offset_y;
     scroll_->verticalScrollBar()->setValue(std::max(0, y - scroll_->viewport()->height() / 3));
+    scroll_->horizontalScrollBar()->setValue(std::max(0, qRound(united.left() / dpr) - 20));
   }
   emit pageShown(r.page, static_cast<int>(highlight_rects_.size()));
 }
@@ -210,12 +235,12 @@ void PageViewer::previousPage() {
 }
 
 void PageViewer::zoomIn() {
-  zoom_ = std::min(4.0, zoom_ * 1.25);
+  zoom_ = std::min(6.0, zoom_ * 1.25);
   requestRender();
 }
 
 void PageViewer::zoomOut() {
-  zoom_ = std::max(0.3, zoom_ / 1.25);
+  zoom_ = std::max(0.25, zoom_ / 1.25);
   requestRender();
 }
 

@@ -75,13 +75,17 @@ class PageViewer : public QWidget {
   int page_ = 0;
   int page_count_ = 0;
   int shown_page_ = 0;
-  double zoom_ = 1.0;
+  double zoom_ = 1.0;  // 1: the page's width fills the view
   std::vector<rag::PassageBox> boxes_;
   QList<QRectF> highlight_rects_;
   QImage shown_image_;
 };
 
-// Renders one page (1-based) at `scale` pixels per point; the error is set when it cannot.
-RenderedPage render_pdf_page(const QString& path, int page, double scale);
+// Renders one page (1-based) `width_px` pixels wide times `zoom`; the error is set when it cannot.
+RenderedPage render_pdf_page(const QString& path, int page, int width_px, double zoom);
+
+// Word boxes of one line joined into one rectangle (the highlight reads as marked lines, not a
+// grid of words); boxes in reading order, points.
+QList<QRectF> merge_line_boxes(const std::vector<rag::PassageBox>& boxes, int page);
 
 }  // namespace pgpp::app

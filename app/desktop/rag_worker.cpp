@@ -230,7 +230,7 @@ void RagWorker::ingest(const QStringList& paths, const QString& collection) {
     const auto files = rag::collect_pdf_files(in, rejected);
     QStringList names;
     for (const auto& f : files) names.push_back(qs(f.string()));
-    emit ingestStarted(names);
+    emit ingestStarted(names, collection);
     emit logLine(QString("Adding %1 PDF file(s) to '%2'").arg(files.size()).arg(collection));
 
     rag::IngestOptions options;

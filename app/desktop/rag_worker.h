@@ -59,7 +59,7 @@ class RagWorker : public QObject {
   void failed(const QString& what, const QString& details);
   void logLine(const QString& line);
   void libraryChanged(const pgpp::app::LibrarySnapshot& snapshot);
-  void ingestStarted(const QStringList& files);
+  void ingestStarted(const QStringList& files, const QString& collection);
   void ingestProgress(const pgpp::app::IngestStatus& status);
   void ingestFinished(const QList<pgpp::app::IngestFileEntry>& files, bool cancelled);
   void answerStarted(const QString& question);
