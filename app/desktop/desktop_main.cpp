@@ -6,6 +6,7 @@
 #include <QSettings>
 #include <memory>
 
+#include "app/desktop/library_panel.h"
 #include "app/desktop/main_window.h"
 
 int main(int argc, char** argv) {
@@ -28,6 +29,9 @@ int main(int argc, char** argv) {
   QCommandLineOption settings_file("settings", "Settings file to use (instead of the user's).",
                                    "file");
   cli.addOptions({ephemeral, library, settings_file});
+  cli.addPositionalArgument(
+      "files", "PDF files or folders to add to the library once the models are loaded.",
+      "[files...]");
   cli.process(app);
 
   std::unique_ptr<QSettings> store =
@@ -41,6 +45,13 @@ int main(int argc, char** argv) {
     if (cli.isSet(library)) s.library = cli.value(library);
     s.ephemeral = s.ephemeral || cli.isSet(ephemeral);
     window.useForThisSession(s);
+  }
+  const QStringList files = cli.positionalArguments();
+  if (!files.isEmpty()) {
+    QObject::connect(
+        &window, &pgpp::app::MainWindow::modelsOpened, &window,
+        [&window, files] { window.addPaths(files, window.libraryPanel()->currentCollection()); },
+        Qt::SingleShotConnection);
   }
   window.show();
   window.start();
