@@ -8,7 +8,9 @@
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
+#include <QMessageBox>
 #include <QMimeData>
+#include <QShortcut>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QStyle>
@@ -104,6 +106,9 @@ LibraryPanel::LibraryPanel(QWidget* parent) : QWidget(parent) {
   connect(add_files_, &QPushButton::clicked, this, &LibraryPanel::chooseFiles);
   connect(add_folder_, &QPushButton::clicked, this, &LibraryPanel::chooseFolder);
   connect(new_collection, &QPushButton::clicked, this, &LibraryPanel::askNewCollection);
+  // Delete removes only while the list has the focus (in the question box it deletes text).
+  auto* remove_key = new QShortcut(QKeySequence::Delete, tree_, nullptr, nullptr, Qt::WidgetShortcut);
+  connect(remove_key, &QShortcut::activated, this, &LibraryPanel::removeSelected);
   connect(remove_, &QPushButton::clicked, this, &LibraryPanel::removeSelected);
   connect(reindex_, &QPushButton::clicked, this, &LibraryPanel::reindexSelected);
   connect(cancel_, &QPushButton::clicked, this, [this] {
@@ -331,10 +336,20 @@ void LibraryPanel::askNewCollection() {
 }
 
 void LibraryPanel::removeSelected() {
-  if (const qint64 id = selectedDocument()) emit removeRequested(id);
+  const qint64 id = selectedDocument();
+  if (!id || ingesting_) return;
+  const QString name = tree_->currentItem()->toolTip(kName);
+  if (QMessageBox::question(
+          this, "Remove document",
+          QString("Remove %1 from the library? Its passages are deleted; the PDF file itself stays "
+                  "where it is.")
+              .arg(name)) == QMessageBox::Yes) {
+    emit removeRequested(id);
+  }
 }
 
 void LibraryPanel::reindexSelected() {
+  if (ingesting_) return;
   if (const qint64 id = selectedDocument()) emit reindexRequested(id, currentCollection());
 }
 

@@ -37,6 +37,8 @@ class LibraryPanel : public QWidget {
   void finishIngest(const QList<pgpp::app::IngestFileEntry>& files, bool cancelled);
   void chooseFiles();
   void chooseFolder();
+  void removeSelected();
+  void reindexSelected();
 
  signals:
   void addRequested(const QStringList& paths, const QString& collection);
@@ -53,8 +55,6 @@ class LibraryPanel : public QWidget {
  private:
   void updateButtons();
   void askNewCollection();
-  void removeSelected();
-  void reindexSelected();
   void rebuild();
   void addPendingRow(QTreeWidgetItem* parent, const QString& path);
   qint64 selectedDocument() const;

@@ -238,6 +238,10 @@ void MainWindow::buildMenus() {
   file->addAction("&Quit", this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
   auto* library = menuBar()->addMenu("&Library");
+  library->addAction("&Remove document…", library_, &LibraryPanel::removeSelected)
+      ->setShortcut(QKeySequence::Delete);
+  library->addAction("Re-&index document", library_, &LibraryPanel::reindexSelected)
+      ->setShortcut(QKeySequence("Ctrl+Shift+R"));
   library->addAction("&Cancel adding", this, [this] { worker_->cancelIngest(); })
       ->setShortcut(QKeySequence("Ctrl+."));
 

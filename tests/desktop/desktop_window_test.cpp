@@ -20,6 +20,7 @@
 #include <QTemporaryDir>
 #include <QTextBlock>
 #include <QTextBrowser>
+#include <QTextDocument>
 #include <QTimer>
 #include <QTreeWidget>
 #include <QtTest>
@@ -101,6 +102,9 @@ class DesktopWindowTest : public QObject {
   void ephemeralSessionWritesNothing();
   void firstRunPageWithoutModels();
   void invalidSettingsAreRefused();
+  void citationMarkersBecomeLinks();
+  void snippetBoldsQuestionWords();
+  void lineBoxesMerge();
 
  private:
   std::unique_ptr<QSettings> settingsIn(const QString& dir, bool ephemeral = false);
@@ -342,6 +346,40 @@ void DesktopWindowTest::invalidSettingsAreRefused() {
   QVERIFY(f.open(QIODevice::WriteOnly));
   f.close();
   QVERIFY(bad.validate().contains("is a file"));
+}
+
+void DesktopWindowTest::citationMarkersBecomeLinks() {
+  // "[1, 2]" becomes one link per number; a number with no source stays plain text.
+  const QString md = link_citations("Murdock founded it [1, 2]. See [7].", 3, 2);
+  QCOMPARE(md, QString("Murdock founded it [\\[1\\]](cite:3/1)[\\[2\\]](cite:3/2). See [7]."));
+  QTextDocument doc;
+  doc.setMarkdown(md);
+  QStringList hrefs;
+  for (QTextBlock b = doc.begin(); b.isValid(); b = b.next()) {
+    for (auto it = b.begin(); !it.atEnd(); ++it) {
+      if (it.fragment().charFormat().isAnchor()) hrefs << it.fragment().charFormat().anchorHref();
+    }
+  }
+  QCOMPARE(hrefs, QStringList({"cite:3/1", "cite:3/2"}));
+  QVERIFY(doc.toPlainText().contains("[1][2]"));
+}
+
+void DesktopWindowTest::snippetBoldsQuestionWords() {
+  const QString html = snippet_html("The Debian Project was founded by Ian Murdock <in 1993>.",
+                                    "Who founded the Debian project?");
+  QVERIFY(html.contains("<b>Debian</b> <b>Project</b>"));
+  QVERIFY(html.contains("<b>founded</b>"));
+  QVERIFY(!html.contains("<b>The</b>"));  // small words are not marked
+  QVERIFY(html.contains("&lt;in 1993&gt;"));
+}
+
+void DesktopWindowTest::lineBoxesMerge() {
+  std::vector<pgpp::rag::PassageBox> boxes = {
+      {1, {10, 10, 30, 20}}, {1, {33, 10, 50, 20}}, {1, {10, 24, 40, 34}}, {2, {10, 10, 30, 20}}};
+  const auto lines = merge_line_boxes(boxes, 1);
+  QCOMPARE(lines.size(), 2);
+  QCOMPARE(lines[0], QRectF(QPointF(10, 10), QPointF(50, 20)));
+  QCOMPARE(merge_line_boxes(boxes, 2).size(), 1);
 }
 
 QTEST_MAIN(DesktopWindowTest)
