@@ -9,6 +9,7 @@
 #include <QFileInfo>
 #include <QKeySequence>
 #include <QLabel>
+#include <QLoggingCategory>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -32,7 +33,8 @@ namespace pgpp::app {
 
 namespace {
 enum Page { kFirstRun, kMain };
-}
+Q_LOGGING_CATEGORY(lcDesktop, "pgpp.desktop")
+}  // namespace
 
 MainWindow::MainWindow(QSettings& store, QWidget* parent)
     : QMainWindow(parent),
@@ -356,6 +358,8 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
 }
 
 void MainWindow::log(const QString& line) {
+  // Also on stderr, for a person who started the window from a terminal.
+  qCInfo(lcDesktop).noquote() << line;
   log_->appendPlainText(QDateTime::currentDateTime().toString("HH:mm:ss  ") + line);
 }
 
