@@ -10,9 +10,10 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QShortcut>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSet>
+#include <QShortcut>
 #include <QStyle>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -107,7 +108,8 @@ LibraryPanel::LibraryPanel(QWidget* parent) : QWidget(parent) {
   connect(add_folder_, &QPushButton::clicked, this, &LibraryPanel::chooseFolder);
   connect(new_collection, &QPushButton::clicked, this, &LibraryPanel::askNewCollection);
   // Delete removes only while the list has the focus (in the question box it deletes text).
-  auto* remove_key = new QShortcut(QKeySequence::Delete, tree_, nullptr, nullptr, Qt::WidgetShortcut);
+  auto* remove_key =
+      new QShortcut(QKeySequence::Delete, tree_, nullptr, nullptr, Qt::WidgetShortcut);
   connect(remove_key, &QShortcut::activated, this, &LibraryPanel::removeSelected);
   connect(remove_, &QPushButton::clicked, this, &LibraryPanel::removeSelected);
   connect(reindex_, &QPushButton::clicked, this, &LibraryPanel::reindexSelected);
@@ -212,7 +214,11 @@ void LibraryPanel::rebuild() {
       if (d.id == keep_doc) select = item;
     }
     if (ingesting_ && c.name == ingest_collection_) {
-      for (const auto& path : pending_order_) addPendingRow(top, path);
+      QSet<QString> stored;
+      for (const auto& d : c.documents) stored.insert(d.path);
+      for (const auto& path : pending_order_) {
+        if (!stored.contains(QFileInfo(path).absoluteFilePath())) addPendingRow(top, path);
+      }
     }
     for (const auto& p : problems_) {
       if (c.name != ingest_collection_) continue;

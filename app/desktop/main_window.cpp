@@ -349,7 +349,14 @@ void MainWindow::showError(const QString& what, const QString& details) {
                   (details.isEmpty() || details == what ? QString() : "  (details in View ▸ Log)"));
   error_->setVisible(true);
   log("Error: " + what + (details.isEmpty() ? QString() : "\n    " + details));
-  if (!ready_ && !firstRunShown() && !settings_.models_present()) start();
+  if (!ready_ && !firstRunShown()) {
+    if (!settings_.models_present()) {
+      start();
+    } else {
+      chat_->setReady(
+          false, "The models could not be loaded. Choose other model files in Settings (Ctrl+,).");
+    }
+  }
 }
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {

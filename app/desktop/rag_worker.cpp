@@ -242,11 +242,14 @@ void RagWorker::ingest(const QStringList& paths, const QString& collection) {
     int last_done = -1;
     // Called on this thread; the window needs a few updates a second, not one per batch.
     auto progress = [&](const rag::IngestProgress& p) {
-      if (p.files_done == last_done && since_emit.elapsed() < 100) return;
+      const bool file_done = p.files_done != last_done;
+      if (!file_done && since_emit.elapsed() < 100) return;
       last_done = p.files_done;
       since_emit.restart();
       emit ingestProgress({p.files_total, p.files_done, p.pages, p.passages, p.pages_per_second,
                            p.passages_per_second, p.seconds_left, qs(p.current)});
+      // A file just stored (its transaction committed on this thread): show it in the library now.
+      if (file_done && p.files_done > 0) publishLibrary();
     };
     auto report = pipeline.run(files, progress, stop);
     report.files.insert(report.files.end(), rejected.begin(), rejected.end());
