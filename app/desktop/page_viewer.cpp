@@ -191,13 +191,11 @@ void PageViewer::renderDone() {
   {
     QPainter painter(&image);
     painter.setRenderHint(QPainter::Antialiasing);
-    painter.setPen(QPen(QColor(230, 120, 0, 220), std::max(1.0, r.scale * 0.6)));
-    painter.setBrush(QColor(255, 220, 0, 90));
-    for (const auto& b : boxes_) {
-      if (b.page != r.page) continue;
-      const QRectF rect(QPointF(b.box.x0 * r.scale, b.box.y0 * r.scale),
-                        QPointF(b.box.x1 * r.scale, b.box.y1 * r.scale));
-      const QRectF padded = rect.adjusted(-r.scale, -r.scale, r.scale, r.scale);
+    painter.setPen(QPen(QColor(230, 120, 0, 200), std::max(1.0, r.scale * 0.5)));
+    painter.setBrush(QColor(255, 210, 0, 80));
+    for (const QRectF& line : merge_line_boxes(boxes_, r.page)) {
+      const QRectF rect(line.topLeft() * r.scale, line.bottomRight() * r.scale);
+      const QRectF padded = rect.adjusted(-r.scale, -r.scale * 0.5, r.scale, r.scale * 0.5);
       painter.drawRoundedRect(padded, r.scale, r.scale);
       highlight_rects_.push_back(padded);
     }

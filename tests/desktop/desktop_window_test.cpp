@@ -152,10 +152,14 @@ void DesktopWindowTest::dropAskCiteAndView() {
     last_tick = now;
   });
   bool progress_shot = false;
-  connect(w.worker(), &RagWorker::ingestProgress, this, [&](const IngestStatus& s) {
-    if (progress_shot || s.files_done < 1 || s.files_done >= s.files_total) return;
+  // The library while the second file is indexed: the first listed as stored, the second busy.
+  connect(w.worker(), &RagWorker::libraryChanged, this, [&] {
+    if (progress_shot || !w.libraryPanel()->ingesting() ||
+        w.libraryPanel()->documentCount("default") != 1)
+      return;
     progress_shot = true;
     save_screenshot(&w, "1-library-progress.png");
+    last_tick = clock.nsecsElapsed();  // the test's own grab is not the window's stall
   });
   QSignalSpy progress(w.worker(), &RagWorker::ingestProgress);
   QSignalSpy finished(w.worker(), &RagWorker::ingestFinished);
