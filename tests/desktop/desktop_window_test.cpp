@@ -309,9 +309,21 @@ void DesktopWindowTest::ephemeralSessionWritesNothing() {
   QTRY_VERIFY_WITH_TIMEOUT(w.modelsReady(), 60000);
   QVERIFY(w.ephemeralBadge()->isVisible());
   QSignalSpy finished(w.worker(), &RagWorker::ingestFinished);
-  drop_files(w.libraryPanel(), {test_pdfs() + "/project-history.en.pdf"});
+  drop_files(w.libraryPanel(),
+             {test_pdfs() + "/project-history.en.pdf", test_pdfs() + "/scanned-history-en.pdf"});
   QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
   QTRY_COMPARE_WITH_TIMEOUT(w.libraryPanel()->documentCount("default"), 1, 10000);
+  // The scan cannot be searched: its row and the error banner say why, in plain words.
+  QTreeWidgetItem* collection = w.libraryPanel()->tree()->topLevelItem(0);
+  QVERIFY(collection);
+  QString scan_status;
+  for (int i = 0; i < collection->childCount(); ++i) {
+    if (collection->child(i)->text(0) == "scanned-history-en.pdf")
+      scan_status = collection->child(i)->text(1);
+  }
+  QVERIFY2(scan_status.contains("image-only"), qPrintable("scan row: " + scan_status));
+  QVERIFY(w.errorBanner()->isVisible());
+  QVERIFY(w.errorBanner()->text().contains("scanned-history-en.pdf"));
   QVERIFY2(!QFileInfo::exists(root + "/library"),
            "an ephemeral session created its library folder");
 }
