@@ -47,6 +47,8 @@ SettingsDialog::SettingsDialog(const DesktopSettings& s, QWidget* parent) : QDia
   setWindowTitle("Settings");
   decoder_ = new QLineEdit(s.decoder, this);
   encoder_ = new QLineEdit(s.encoder, this);
+  decoder_->setObjectName("decoder");
+  encoder_->setObjectName("encoder");
   decoder_facts_ = facts_label(this);
   encoder_facts_ = facts_label(this);
   device_ = new QComboBox(this);

@@ -11,6 +11,8 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -31,6 +33,7 @@
 #include "app/desktop/main_window.h"
 #include "app/desktop/page_viewer.h"
 #include "app/desktop/rag_worker.h"
+#include "app/desktop/settings_dialog.h"
 #include "app/desktop/sources_panel.h"
 #include "app/model_locations.h"
 
@@ -102,6 +105,7 @@ class DesktopWindowTest : public QObject {
   void ephemeralSessionWritesNothing();
   void firstRunPageWithoutModels();
   void invalidSettingsAreRefused();
+  void settingsDialogShowsFactsAndRefusesInvalid();
   void citationMarkersBecomeLinks();
   void snippetBoldsQuestionWords();
   void lineBoxesMerge();
@@ -362,6 +366,35 @@ void DesktopWindowTest::invalidSettingsAreRefused() {
   QVERIFY(f.open(QIODevice::WriteOnly));
   f.close();
   QVERIFY(bad.validate().contains("is a file"));
+}
+
+void DesktopWindowTest::settingsDialogShowsFactsAndRefusesInvalid() {
+  SettingsDialog dialog(DesktopSettings::defaults());
+  dialog.show();
+  // The default models' facts, as `pgpp models` shows them.
+  bool decoder_facts = false, encoder_facts = false;
+  for (auto* label : dialog.findChildren<QLabel*>()) {
+    decoder_facts |= label->text().contains("134.5M parameters") ||
+                     label->text().contains("context 8192 tokens");
+    encoder_facts |= label->text().contains("384 dimensions");
+  }
+  QVERIFY(decoder_facts);
+  QVERIFY(encoder_facts);
+  // A decoder file that does not exist is refused with a message; the dialog stays open.
+  auto* decoder = dialog.findChild<QLineEdit*>("decoder");
+  QVERIFY(decoder);
+  decoder->setText(dir_.path() + "/nothing.gguf");
+  QString message;
+  QTimer::singleShot(200, [&] {
+    if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+      message = box->text();
+      box->accept();
+    }
+  });
+  dialog.accept();
+  QVERIFY2(message.contains("nothing.gguf"), qPrintable(message));
+  QCOMPARE(dialog.result(), int(QDialog::Rejected));
+  QVERIFY(dialog.isVisible());
 }
 
 void DesktopWindowTest::citationMarkersBecomeLinks() {
