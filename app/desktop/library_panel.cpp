@@ -25,6 +25,7 @@ namespace {
 enum Column { kName, kStatus, kPages, kPassages, kProgress };
 constexpr int kIdRole = Qt::UserRole + 1;  // document id (0 for collections and pending files)
 constexpr int kCollectionRole = Qt::UserRole + 2;  // the collection a row belongs to
+constexpr int kLockedRole = Qt::UserRole + 3;  // path of a file that failed for want of a password
 
 QString clock_text(double seconds) {
   if (seconds < 0) return "--:--";
@@ -118,6 +119,7 @@ LibraryPanel::LibraryPanel(QWidget* parent) : QWidget(parent) {
     rate_->setText("Cancelling…");
     emit cancelRequested();
   });
+  connect(tree_, &QTreeWidget::itemDoubleClicked, this, &LibraryPanel::unlock);
   connect(tree_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
     if (item) {
       const QString c = item->data(kName, kCollectionRole).toString();
@@ -226,7 +228,12 @@ void LibraryPanel::rebuild() {
       item->setText(kName, QFileInfo(p.path).fileName());
       item->setToolTip(kName, p.path);
       item->setData(kName, kCollectionRole, c.name);
-      item->setText(kStatus, p.status + ": " + p.reason);
+      const bool locked = p.reason.contains("password required");
+      QString reason = p.reason;
+      // The reader's wording is for the command line; here the row itself takes the password.
+      reason.replace("(use --password)", "(double-click to enter it)");
+      item->setText(kStatus, p.status + ": " + reason);
+      if (locked) item->setData(kName, kLockedRole, p.path);
       item->setToolTip(kStatus, p.reason);
       item->setForeground(kStatus, palette().color(QPalette::Disabled, QPalette::Text));
       item->setIcon(kName, style()->standardIcon(QStyle::SP_MessageBoxWarning));
@@ -339,6 +346,17 @@ void LibraryPanel::askNewCollection() {
     selected_collection_ = name;
     emit newCollectionRequested(name);
   }
+}
+
+void LibraryPanel::unlock(QTreeWidgetItem* item) {
+  const QString path = item ? item->data(kName, kLockedRole).toString() : QString();
+  if (path.isEmpty() || ingesting_) return;
+  bool ok = false;
+  const QString password = QInputDialog::getText(
+      this, "Locked PDF", QFileInfo(path).fileName() + " is locked. Password:", QLineEdit::Password,
+      QString(), &ok);
+  if (ok && !password.isEmpty())
+    emit unlockRequested(path, item->data(kName, kCollectionRole).toString(), password);
 }
 
 void LibraryPanel::removeSelected() {

@@ -45,6 +45,7 @@ class LibraryPanel : public QWidget {
   void removeRequested(qint64 id);
   void reindexRequested(qint64 id, const QString& collection);
   void newCollectionRequested(const QString& name);
+  void unlockRequested(const QString& path, const QString& collection, const QString& password);
   void cancelRequested();
   void collectionChanged(const QString& name);
 
@@ -55,6 +56,7 @@ class LibraryPanel : public QWidget {
  private:
   void updateButtons();
   void askNewCollection();
+  void unlock(QTreeWidgetItem* item);
   void rebuild();
   void addPendingRow(QTreeWidgetItem* parent, const QString& path);
   qint64 selectedDocument() const;

@@ -132,12 +132,19 @@ MainWindow::MainWindow(QSettings& store, QWidget* parent)
   connect(worker_, &RagWorker::ingestFinished, library_, &LibraryPanel::finishIngest);
   connect(
       worker_, &RagWorker::ingestFinished, this, [this](const QList<IngestFileEntry>& files, bool) {
+        // One message for the run, naming every file that could not be added and why.
+        QStringList problems;
         for (const auto& f : files) {
-          if (f.status == "failed" || f.status == "skipped") {
-            showError(
-                QString("%1 could not be added: %2").arg(QFileInfo(f.path).fileName(), f.reason));
-          }
+          if (f.status != "failed" && f.status != "skipped") continue;
+          QString reason = f.reason;
+          reason.replace("(use --password)", "(double-click its row in the library to enter it)");
+          problems << QString("%1: %2").arg(QFileInfo(f.path).fileName(), reason);
         }
+        if (problems.size() == 1) showError("Could not add " + problems.first());
+        if (problems.size() > 1)
+          showError(QString("%1 files could not be added:\n• %2")
+                        .arg(problems.size())
+                        .arg(problems.join("\n• ")));
       });
   connect(worker_, &RagWorker::answerStarted, chat_, &ChatPanel::beginAnswer);
   connect(worker_, &RagWorker::answerText, chat_, &ChatPanel::appendText);
@@ -150,6 +157,12 @@ MainWindow::MainWindow(QSettings& store, QWidget* parent)
 
   // Panels -> worker.
   connect(library_, &LibraryPanel::addRequested, this, &MainWindow::addPaths);
+  connect(library_, &LibraryPanel::unlockRequested, this,
+          [this](const QString& path, const QString& c, const QString& pw) {
+            viewer_->rememberPassword(path, pw);
+            QMetaObject::invokeMethod(worker_,
+                                      [w = worker_, path, c, pw] { w->ingest({path}, c, pw); });
+          });
   connect(library_, &LibraryPanel::cancelRequested, this, [this] { worker_->cancelIngest(); });
   connect(library_, &LibraryPanel::removeRequested, this, [this](qint64 id) {
     QMetaObject::invokeMethod(worker_, [w = worker_, id] { w->removeDocument(id); });

@@ -41,13 +41,20 @@ QList<QRectF> merge_line_boxes(const std::vector<rag::PassageBox>& boxes, int pa
   return lines;
 }
 
-RenderedPage render_pdf_page(const QString& path, int page, int width_px, double zoom) {
+RenderedPage render_pdf_page(const QString& path, int page, int width_px, double zoom,
+                             const QString& password) {
   RenderedPage out;
   out.page = page;
   const QByteArray file = QFile::encodeName(path);
-  std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(file.toStdString()));
+  const std::string pw = password.toStdString();
+  std::unique_ptr<poppler::document> doc(
+      poppler::document::load_from_file(file.toStdString(), pw, pw));
   if (!doc) {
     out.error = QFileInfo(path).fileName() + ": cannot be opened (moved, deleted or damaged?)";
+    return out;
+  }
+  if (doc->is_locked()) {
+    out.error = QFileInfo(path).fileName() + ": locked with a password";
     return out;
   }
   out.page_count = doc->pages();
@@ -165,7 +172,8 @@ void PageViewer::requestRender() {
   }
   // 100% zoom fits the page's width to the view, drawn at the screen's pixel density.
   const int width = qRound((scroll_->viewport()->width() - 4) * devicePixelRatioF());
-  watcher_.setFuture(QtConcurrent::run(render_pdf_page, path_, page_, std::max(200, width), zoom_));
+  watcher_.setFuture(QtConcurrent::run(render_pdf_page, path_, page_, std::max(200, width), zoom_,
+                                       passwords_.value(path_)));
 }
 
 void PageViewer::renderDone() {

@@ -3,6 +3,7 @@
 // at the screen's scale on a pool thread, with the cited passage's word boxes highlighted and
 // scrolled into view; previous and next page, zoom, and the system's own viewer.
 #include <QFutureWatcher>
+#include <QHash>
 #include <QImage>
 #include <QList>
 #include <QRectF>
@@ -33,6 +34,11 @@ class PageViewer : public QWidget {
   // Shows `page` (1-based) of the PDF with the boxes that fall on it highlighted.
   void showPassage(const QString& path, int page, const std::vector<rag::PassageBox>& boxes,
                    const QString& label);
+
+  // The password of a locked PDF, kept in memory for this session only.
+  void rememberPassword(const QString& path, const QString& password) {
+    passwords_[path] = password;
+  }
 
   QString path() const { return path_; }
   int currentPage() const { return page_; }
@@ -77,12 +83,14 @@ class PageViewer : public QWidget {
   int shown_page_ = 0;
   double zoom_ = 1.0;  // 1: the page's width fills the view
   std::vector<rag::PassageBox> boxes_;
+  QHash<QString, QString> passwords_;
   QList<QRectF> highlight_rects_;
   QImage shown_image_;
 };
 
 // Renders one page (1-based) `width_px` pixels wide times `zoom`; the error is set when it cannot.
-RenderedPage render_pdf_page(const QString& path, int page, int width_px, double zoom);
+RenderedPage render_pdf_page(const QString& path, int page, int width_px, double zoom,
+                             const QString& password = {});
 
 // Word boxes of one line joined into one rectangle (the highlight reads as marked lines, not a
 // grid of words); boxes in reading order, points.

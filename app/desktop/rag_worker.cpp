@@ -218,7 +218,8 @@ void RagWorker::addCollection(const QString& name) {
   publishLibrary();
 }
 
-void RagWorker::ingest(const QStringList& paths, const QString& collection) {
+void RagWorker::ingest(const QStringList& paths, const QString& collection,
+                       const QString& password) {
   if (!ready("add documents")) return;
   using Status = rag::IngestFileResult::Status;
   std::vector<std::filesystem::path> in;
@@ -235,6 +236,7 @@ void RagWorker::ingest(const QStringList& paths, const QString& collection) {
 
     rag::IngestOptions options;
     options.collection = collection.toStdString();
+    options.reading.password = password.toStdString();
     rag::IngestPipeline pipeline(*library_, *encoder_, options);
     const auto stop = begin_stop(ingest_stop_);
     QElapsedTimer since_emit;

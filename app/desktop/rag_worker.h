@@ -45,7 +45,8 @@ class RagWorker : public QObject {
 
  public slots:
   void open(const pgpp::app::DesktopSettings& settings);
-  void ingest(const QStringList& paths, const QString& collection);
+  // `password` opens locked PDFs of this run (empty: none).
+  void ingest(const QStringList& paths, const QString& collection, const QString& password = {});
   void ask(const QString& question, const QString& collection);
   void removeDocument(qint64 id);
   void reindexDocument(qint64 id, const QString& collection);
