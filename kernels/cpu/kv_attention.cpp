@@ -37,81 +37,65 @@ void axpy_scalar(float a, const uint16_t* v, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] += a * fp16_to_fp32(v[i]);
 }
 
-__attribute__((target("avx2,fma,f16c"))) float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_hadd_ps(s, s);
-  s = _mm_hadd_ps(s, s);
-  return _mm_cvtss_f32(s);
-}
-__attribute__((target("avx2,fma,f16c"))) float dot_avx2(const float* q, const uint16_t* k,
-                                                        int64_t n) {
-  __m256 acc = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i)));
-    acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), kv, acc);
+// The AVX2 and AVX-512 loops share one body (kv_attention_x86.inc), compiled once per width,
+// each copy under its own target so that no AVX-512 instruction reaches the AVX2 path.
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+namespace avx2 {
+struct W {
+  using V = __m256;
+  static constexpr int kLanes = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V load_half(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
-  return hsum256(acc) + dot_scalar(q + i, k + i, n - i);
-}
-__attribute__((target("avx2,fma,f16c"))) float exp_sub_sum_avx2(float* s, int64_t n, float max) {
-  __m256 acc = _mm256_setzero_ps();
-  const __m256 vm = _mm256_set1_ps(max);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 e = detail::exp256(_mm256_sub_ps(_mm256_loadu_ps(s + i), vm));
-    _mm256_storeu_ps(s + i, e);
-    acc = _mm256_add_ps(acc, e);
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V exp(V x) { return detail::exp256(x); }
+  static float sum(V v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_hadd_ps(s, s);
+    s = _mm_hadd_ps(s, s);
+    return _mm_cvtss_f32(s);
   }
-  return hsum256(acc) + exp_sub_sum_scalar(s + i, n - i, max);
-}
-__attribute__((target("avx2,fma,f16c"))) void axpy_avx2(float a, const uint16_t* v, float* out,
-                                                        int64_t n) {
-  const __m256 va = _mm256_set1_ps(a);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i)));
-    _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, x, _mm256_loadu_ps(out + i)));
-  }
-  axpy_scalar(a, v + i, out + i, n - i);
-}
+};
+#include "kernels/cpu/kv_attention_x86.inc"
+}  // namespace avx2
+#pragma GCC pop_options
 
-__attribute__((target("avx512f"))) float dot_avx512(const float* q, const uint16_t* k, int64_t n) {
-  __m512 acc = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512 kv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(k + i)));
-    acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), kv, acc);
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+namespace avx512 {
+struct W {
+  using V = __m512;
+  static constexpr int kLanes = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(float x) { return _mm512_set1_ps(x); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static V load_half(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
-  return _mm512_reduce_add_ps(acc) + dot_scalar(q + i, k + i, n - i);
-}
-__attribute__((target("avx512f"))) float exp_sub_sum_avx512(float* s, int64_t n, float max) {
-  __m512 acc = _mm512_setzero_ps();
-  const __m512 vm = _mm512_set1_ps(max);
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512 e = detail::exp512(_mm512_sub_ps(_mm512_loadu_ps(s + i), vm));
-    _mm512_storeu_ps(s + i, e);
-    acc = _mm512_add_ps(acc, e);
-  }
-  return _mm512_reduce_add_ps(acc) + exp_sub_sum_scalar(s + i, n - i, max);
-}
-__attribute__((target("avx512f"))) void axpy_avx512(float a, const uint16_t* v, float* out,
-                                                    int64_t n) {
-  const __m512 va = _mm512_set1_ps(a);
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512 x = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i)));
-    _mm512_storeu_ps(out + i, _mm512_fmadd_ps(va, x, _mm512_loadu_ps(out + i)));
-  }
-  axpy_scalar(a, v + i, out + i, n - i);
-}
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V exp(V x) { return detail::exp512(x); }
+  static float sum(V v) { return _mm512_reduce_add_ps(v); }
+};
+#include "kernels/cpu/kv_attention_x86.inc"
+}  // namespace avx512
+#pragma GCC pop_options
 
 HeadOps ops_for(SimdLevel level) {
   switch (level) {
     case SimdLevel::Avx512:
-      return {dot_avx512, exp_sub_sum_avx512, axpy_avx512};
+      return {avx512::dot, avx512::exp_sub_sum, avx512::axpy};
     case SimdLevel::Avx2:
-      return {dot_avx2, exp_sub_sum_avx2, axpy_avx2};
+      return {avx2::dot, avx2::exp_sub_sum, avx2::axpy};
     case SimdLevel::Scalar:
       break;
   }
