@@ -16,7 +16,9 @@ namespace kc = kernels::cpu;
 
 namespace {
 
-const float* f32(const kernels::TensorView* t) { return t ? reinterpret_cast<const float*>(t->data) : nullptr; }
+const float* f32(const kernels::TensorView* t) {
+  return t ? reinterpret_cast<const float*>(t->data) : nullptr;
+}
 
 std::string shape_of(const std::vector<int64_t>& s) {
   std::string out = "[";
@@ -37,7 +39,8 @@ void add_into(float* x, const float* y, int64_t n) {
 
 }  // namespace
 
-std::unique_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& path, LlamaLoadOptions options) {
+std::unique_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& path,
+                                             LlamaLoadOptions options) {
   return std::make_unique<LlamaModel>(std::make_unique<kernels::GgufFile>(path), options);
 }
 
@@ -54,16 +57,21 @@ const kernels::TensorView* LlamaModel::matrix(const kernels::TensorView* t) {
   return expanded_views_.back().get();
 }
 
-void LlamaModel::fail(const std::string& reason) const { throw Error(file_->display_name() + ": " + reason); }
+void LlamaModel::fail(const std::string& reason) const {
+  throw Error(file_->display_name() + ": " + reason);
+}
 
-const kernels::TensorView* LlamaModel::optional(const std::string& name, std::vector<int64_t> shape) const {
+const kernels::TensorView* LlamaModel::optional(const std::string& name,
+                                                std::vector<int64_t> shape) const {
   const kernels::TensorView* t = file_->find_tensor(name);
   if (!t) return nullptr;
   bool ok = t->n_dims == static_cast<int>(shape.size());
   for (std::size_t i = 0; ok && i < shape.size(); ++i) ok = shape[i] < 0 || t->ne[i] == shape[i];
-  if (!ok) fail("tensor " + name + " has shape " + t->shape_string() + ", expected " + shape_of(shape));
+  if (!ok)
+    fail("tensor " + name + " has shape " + t->shape_string() + ", expected " + shape_of(shape));
   if (shape.size() == 1 && t->type != kernels::DType::F32) {
-    fail("tensor " + name + " is " + std::string(kernels::dtype_name(t->type)) + "; vectors must be F32");
+    fail("tensor " + name + " is " + std::string(kernels::dtype_name(t->type)) +
+         "; vectors must be F32");
   }
   if (shape.size() == 2 && !kernels::matmul_supports(t->type)) {
     fail("tensor " + name + " is " + std::string(kernels::dtype_name(t->type)) +
@@ -72,7 +80,8 @@ const kernels::TensorView* LlamaModel::optional(const std::string& name, std::ve
   return t;
 }
 
-const kernels::TensorView& LlamaModel::require(const std::string& name, std::vector<int64_t> shape) const {
+const kernels::TensorView& LlamaModel::require(const std::string& name,
+                                               std::vector<int64_t> shape) const {
   const kernels::TensorView* t = optional(name, std::move(shape));
   if (!t) fail("tensor " + name + " is missing");
   return *t;
@@ -92,8 +101,8 @@ LlamaModel::LlamaModel(std::unique_ptr<kernels::GgufFile> file, LlamaLoadOptions
   hp_.n_head_kv = f.get_int_or(a + "attention.head_count_kv", hp_.n_head);
   hp_.n_ff = f.get_int(a + "feed_forward_length");
   hp_.n_ctx_train = f.get_int_or(a + "context_length", 2048);
-  if (hp_.n_embd <= 0 || hp_.n_layer <= 0 || hp_.n_head <= 0 || hp_.n_head_kv <= 0 || hp_.n_ff <= 0 ||
-      hp_.n_ctx_train <= 0) {
+  if (hp_.n_embd <= 0 || hp_.n_layer <= 0 || hp_.n_head <= 0 || hp_.n_head_kv <= 0 ||
+      hp_.n_ff <= 0 || hp_.n_ctx_train <= 0) {
     fail("hyper-parameters out of range");
   }
   hp_.head_dim = f.get_int_or(a + "attention.key_length", hp_.n_embd / hp_.n_head);
@@ -101,8 +110,8 @@ LlamaModel::LlamaModel(std::unique_ptr<kernels::GgufFile> file, LlamaLoadOptions
     fail("key and value heads of different sizes are not supported");
   }
   if (hp_.n_head % hp_.n_head_kv != 0) {
-    fail(std::to_string(hp_.n_head) + " query heads cannot be grouped over " + std::to_string(hp_.n_head_kv) +
-         " key/value heads");
+    fail(std::to_string(hp_.n_head) + " query heads cannot be grouped over " +
+         std::to_string(hp_.n_head_kv) + " key/value heads");
   }
   hp_.n_rot = f.get_int_or(a + "rope.dimension_count", hp_.head_dim);
   hp_.rope_base = f.get_float_or(a + "rope.freq_base", 10000.0);
@@ -113,7 +122,8 @@ LlamaModel::LlamaModel(std::unique_ptr<kernels::GgufFile> file, LlamaLoadOptions
     hp_.rope_linear_scale = f.get_float_or(a + "rope.scaling.factor", 1.0);
     if (hp_.rope_linear_scale <= 0) fail("rope.scaling.factor must be positive");
   } else if (scaling != "none" && scaling != "") {
-    fail("RoPE scaling '" + scaling + "' is not supported (supported: none, linear, Llama 3 rope_freqs)");
+    fail("RoPE scaling '" + scaling +
+         "' is not supported (supported: none, linear, Llama 3 rope_freqs)");
   }
 
   token_embd_ = &require("token_embd.weight", {hp_.n_embd, -1});  // -1: any vocabulary size
@@ -140,7 +150,8 @@ LlamaModel::LlamaModel(std::unique_ptr<kernels::GgufFile> file, LlamaLoadOptions
     L.gate = &require(p + "ffn_gate.weight", {E, hp_.n_ff});
     L.up = &require(p + "ffn_up.weight", {E, hp_.n_ff});
     L.down = &require(p + "ffn_down.weight", {hp_.n_ff, E});
-    for (const kernels::TensorView** m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) *m = matrix(*m);
+    for (const kernels::TensorView** m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
+      *m = matrix(*m);
     layers_.push_back(L);
   }
 
@@ -162,19 +173,21 @@ KvCache LlamaModel::make_cache(int64_t max_positions) const {
   return KvCache(hp_.n_layer, n, hp_.kv_dim());
 }
 
-void LlamaModel::forward(kernels::CpuBackend& cpu, KvCache& cache, const std::vector<int32_t>& tokens,
-                         bool all_logits, std::vector<float>& logits, int64_t batch_size) const {
+void LlamaModel::forward(kernels::CpuBackend& cpu, KvCache& cache,
+                         const std::vector<int32_t>& tokens, bool all_logits,
+                         std::vector<float>& logits, int64_t batch_size) const {
   const auto n = static_cast<int64_t>(tokens.size());
   if (n == 0) throw Error(display_name() + ": no tokens to run");
   if (cache.kv_dim() != hp_.kv_dim() || cache.n_layers() != hp_.n_layer) {
     throw Error(display_name() + ": KV cache made for another model");
   }
   if (cache.size() + n > cache.capacity()) {
-    throw Error(display_name() + ": " + std::to_string(cache.size() + n) + " tokens do not fit the context of " +
-                std::to_string(cache.capacity()));
+    throw Error(display_name() + ": " + std::to_string(cache.size() + n) +
+                " tokens do not fit the context of " + std::to_string(cache.capacity()));
   }
   for (int32_t id : tokens) {
-    if (id < 0 || id >= hp_.n_vocab) throw Error(display_name() + ": token id " + std::to_string(id) + " out of range");
+    if (id < 0 || id >= hp_.n_vocab)
+      throw Error(display_name() + ": token id " + std::to_string(id) + " out of range");
   }
   batch_size = std::max<int64_t>(1, batch_size);
   logits.assign(static_cast<std::size_t>((all_logits ? n : 1) * hp_.n_vocab), 0.0f);
@@ -192,8 +205,8 @@ void LlamaModel::forward(kernels::CpuBackend& cpu, KvCache& cache, const std::ve
 
 // One batch of n tokens through every layer. Activations are n rows of floats; the new keys and
 // values go straight into the cache as halves.
-void LlamaModel::forward_batch(kernels::CpuBackend& cpu, KvCache& cache, const int32_t* tokens, int64_t n,
-                               bool all_logits, float* logits) const {
+void LlamaModel::forward_batch(kernels::CpuBackend& cpu, KvCache& cache, const int32_t* tokens,
+                               int64_t n, bool all_logits, float* logits) const {
   const int64_t E = hp_.n_embd;
   const int64_t Q = hp_.q_dim();
   const int64_t KV = hp_.kv_dim();
@@ -201,7 +214,8 @@ void LlamaModel::forward_batch(kernels::CpuBackend& cpu, KvCache& cache, const i
   const int64_t p0 = cache.size();
   const auto sz = [](int64_t x) { return static_cast<std::size_t>(x); };
 
-  std::vector<float> x(sz(n * E)), h(sz(n * E)), q(sz(n * Q)), k(sz(n * KV)), v(sz(n * KV)), att(sz(n * Q));
+  std::vector<float> x(sz(n * E)), h(sz(n * E)), q(sz(n * Q)), k(sz(n * KV)), v(sz(n * KV)),
+      att(sz(n * Q));
   std::vector<float> g(sz(n * F)), u(sz(n * F));
   std::vector<int32_t> pos(sz(n));
   for (int64_t t = 0; t < n; ++t) {
@@ -214,9 +228,10 @@ void LlamaModel::forward_batch(kernels::CpuBackend& cpu, KvCache& cache, const i
   for (int64_t l = 0; l < hp_.n_layer; ++l) {
     const Layer& L = layers_[sz(l)];
     kc::rms_norm(cpu, x.data(), f32(L.attn_norm), n, E, hp_.rms_eps, h.data());
-    kernels::matmul(cpu, *L.wq, h.data(), n, q.data());
-    kernels::matmul(cpu, *L.wk, h.data(), n, k.data());
-    kernels::matmul(cpu, *L.wv, h.data(), n, v.data());
+    // Q, K, V (and below gate, up) share their input: one hand-off to the pool for all three.
+    const kernels::TensorView* qkv[] = {L.wq, L.wk, L.wv};
+    float* qkv_out[] = {q.data(), k.data(), v.data()};
+    kernels::matmul_shared_input(cpu, qkv, h.data(), n, qkv_out);
     add_bias(f32(L.bq), q.data(), n, Q);
     add_bias(f32(L.bk), k.data(), n, KV);
     add_bias(f32(L.bv), v.data(), n, KV);
@@ -228,13 +243,15 @@ void LlamaModel::forward_batch(kernels::CpuBackend& cpu, KvCache& cache, const i
       kc_rows[i] = kernels::fp32_to_fp16(k[sz(i)]);
       vc_rows[i] = kernels::fp32_to_fp16(v[sz(i)]);
     }
-    kc::kv_attention(cpu, shape, q.data(), n, p0, cache.keys(l), cache.values(l), KV, scale, att.data());
+    kc::kv_attention(cpu, shape, q.data(), n, p0, cache.keys(l), cache.values(l), KV, scale,
+                     att.data());
     kernels::matmul(cpu, *L.wo, att.data(), n, h.data());
     add_into(x.data(), h.data(), n * E);
 
     kc::rms_norm(cpu, x.data(), f32(L.ffn_norm), n, E, hp_.rms_eps, h.data());
-    kernels::matmul(cpu, *L.gate, h.data(), n, g.data());
-    kernels::matmul(cpu, *L.up, h.data(), n, u.data());
+    const kernels::TensorView* gate_up[] = {L.gate, L.up};
+    float* gate_up_out[] = {g.data(), u.data()};
+    kernels::matmul_shared_input(cpu, gate_up, h.data(), n, gate_up_out);
     kc::swiglu(cpu, g.data(), u.data(), n * F, g.data());
     kernels::matmul(cpu, *L.down, g.data(), n, h.data());
     add_into(x.data(), h.data(), n * E);

@@ -49,13 +49,15 @@ void matmul_quantized(CpuBackend& cpu, const TensorView& w, const float* x, int6
   const int64_t rows = w.rows();
   const int block = dtype_traits(w.type).block_size;
   if (k % block != 0) {
-    throw Error("tensor " + w.name + ": rows of " + std::to_string(k) + " " + std::string(dtype_name(w.type)) +
-                " weights are not whole blocks of " + std::to_string(block));
+    throw Error("tensor " + w.name + ": rows of " + std::to_string(k) + " " +
+                std::string(dtype_name(w.type)) + " weights are not whole blocks of " +
+                std::to_string(block));
   }
   // A backend may be asked for a level the CPU lacks; never run instructions it doesn't have.
   static const SimdLevel kCpuBest = detect_cpu_features().best_level();
   const SimdLevel level = std::min(cpu.simd(), kCpuBest);
-  const QuantTileFn tile = k % quant::kActivationBlock == 0 ? quant_tile_kernel(w.type, level) : nullptr;
+  const QuantTileFn tile =
+      k % quant::kActivationBlock == 0 ? quant_tile_kernel(w.type, level) : nullptr;
   if (tile == nullptr) {
     matmul_dequantized(cpu, w, x, n_tokens, y);
     return;
@@ -68,7 +70,8 @@ void matmul_quantized(CpuBackend& cpu, const TensorView& w, const float* x, int6
     quant::quantize_activations(x, xq.data(), k);
   } else {
     cpu.pool().parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) quant::quantize_activations(x + t * k, xq.data() + t * xs, k);
+      for (int64_t t = t0; t < t1; ++t)
+        quant::quantize_activations(x + t * k, xq.data() + t * xs, k);
     });
   }
 
@@ -77,13 +80,15 @@ void matmul_quantized(CpuBackend& cpu, const TensorView& w, const float* x, int6
   if (n_tokens == 1) {
     cpu.pool().parallel_for(
         rows,
-        [&](int64_t r0, int64_t r1) { tile(k, wb + r0 * stride, stride, r1 - r0, xq.data(), 1, y + r0, rows); },
+        [&](int64_t r0, int64_t r1) {
+          tile(k, wb + r0 * stride, stride, r1 - r0, xq.data(), 1, y + r0, rows);
+        },
         kGemvMinRows);
     return;
   }
 
-  const int64_t token_tile =
-      std::max<int64_t>(4, kTokenTileBytes / (xs * static_cast<int64_t>(sizeof(quant::ActivationBlock))) / 4 * 4);
+  const int64_t token_tile = std::max<int64_t>(
+      4, kTokenTileBytes / (xs * static_cast<int64_t>(sizeof(quant::ActivationBlock))) / 4 * 4);
   const int64_t n_row_tiles = (rows + kRowTile - 1) / kRowTile;
   cpu.pool().parallel_for(n_row_tiles, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
@@ -95,6 +100,40 @@ void matmul_quantized(CpuBackend& cpu, const TensorView& w, const float* x, int6
       }
     }
   });
+}
+
+bool gemv_quantized_shared_input(CpuBackend& cpu, std::span<const TensorView* const> ws,
+                                 const float* x, std::span<float* const> ys) {
+  static const SimdLevel kCpuBest = detect_cpu_features().best_level();
+  const SimdLevel level = std::min(cpu.simd(), kCpuBest);
+  const int64_t k = ws[0]->ne[0];
+  if (k % quant::kActivationBlock != 0) return false;
+  std::vector<QuantTileFn> tiles;
+  // Work units of kGemvMinRows rows; first_unit[i] is matrix i's first.
+  std::vector<int64_t> first_unit{0};
+  for (const TensorView* w : ws) {
+    if (k % dtype_traits(w->type).block_size != 0) return false;
+    tiles.push_back(quant_tile_kernel(w->type, level));
+    if (tiles.back() == nullptr) return false;
+    first_unit.push_back(first_unit.back() + (w->rows() + kGemvMinRows - 1) / kGemvMinRows);
+  }
+  std::vector<quant::ActivationBlock> xq(static_cast<std::size_t>(k / quant::kActivationBlock));
+  quant::quantize_activations(x, xq.data(), k);
+  cpu.pool().parallel_for(first_unit.back(), [&](int64_t u0, int64_t u1) {
+    // The units [u0, u1) may span matrices: one tile call per matrix touched.
+    for (std::size_t i = 0; i < ws.size() && u0 < u1; ++i) {
+      if (u0 >= first_unit[i + 1]) continue;
+      const TensorView& w = *ws[i];
+      const int64_t end = std::min(u1, first_unit[i + 1]);
+      const int64_t r0 = (u0 - first_unit[i]) * kGemvMinRows;
+      const int64_t r1 = std::min(w.rows(), (end - first_unit[i]) * kGemvMinRows);
+      const std::size_t stride = w.row_stride();
+      tiles[i](k, reinterpret_cast<const uint8_t*>(w.data) + r0 * stride, stride, r1 - r0,
+               xq.data(), 1, ys[i] + r0, w.rows());
+      u0 = end;
+    }
+  });
+  return true;
 }
 
 }  // namespace pgpp::kernels::cpu

@@ -29,6 +29,8 @@ class GgufWriter {
 
   // The whole file as bytes (version 3 unless told).
   std::string bytes(uint32_t version = 3) const;
+  // Everything before the tensor data: metadata, tensor table, padding.
+  std::string header(uint32_t version = 3) const;
   void write(const std::filesystem::path& path, uint32_t version = 3) const;
 
   // Encoders for building raw entries.

@@ -35,15 +35,16 @@ struct ScaleFields {
 
 const std::vector<ScaleFields>& quant_types() {
   static const std::vector<ScaleFields> kTypes = {
-      {DType::Q4_0, {0}, {}},   {DType::Q4_1, {0}, {2}},    {DType::Q5_0, {0}, {}},
-      {DType::Q5_1, {0}, {2}},  {DType::Q8_0, {0}, {}},     {DType::Q2_K, {80}, {82}},
-      {DType::Q3_K, {108}, {}}, {DType::Q4_K, {0}, {2}},    {DType::Q5_K, {0}, {2}},
+      {DType::Q4_0, {0}, {}},   {DType::Q4_1, {0}, {2}}, {DType::Q5_0, {0}, {}},
+      {DType::Q5_1, {0}, {2}},  {DType::Q8_0, {0}, {}},  {DType::Q2_K, {80}, {82}},
+      {DType::Q3_K, {108}, {}}, {DType::Q4_K, {0}, {2}}, {DType::Q5_K, {0}, {2}},
       {DType::Q6_K, {208}, {}},
   };
   return kTypes;
 }
 
-std::vector<uint8_t> random_weights(const ScaleFields& f, int64_t k, int64_t rows, std::mt19937& rng) {
+std::vector<uint8_t> random_weights(const ScaleFields& f, int64_t k, int64_t rows,
+                                    std::mt19937& rng) {
   const auto traits = dtype_traits(f.type);
   const std::size_t bytes = row_bytes(f.type, k) * static_cast<std::size_t>(rows);
   std::vector<uint8_t> w(bytes);
@@ -82,7 +83,8 @@ TensorView view_of(DType type, const std::vector<uint8_t>& bytes, int64_t k, int
   return w;
 }
 
-void check_matmul(const TensorView& w, const std::vector<int64_t>& token_counts, std::mt19937& rng) {
+void check_matmul(const TensorView& w, const std::vector<int64_t>& token_counts,
+                  std::mt19937& rng) {
   const int64_t k = w.ne[0];
   const int64_t rows = w.rows();
   std::vector<float> wf(static_cast<std::size_t>(k * rows));
@@ -99,8 +101,10 @@ void check_matmul(const TensorView& w, const std::vector<int64_t>& token_counts,
       std::vector<double> half_step(static_cast<std::size_t>(k));
       for (int64_t b = 0; b < k / 32; ++b) {
         double amax = 0;
-        for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(static_cast<double>(xt[b * 32 + i])));
-        for (int i = 0; i < 32; ++i) half_step[static_cast<std::size_t>(b * 32 + i)] = amax / 127.0 / 2.0;
+        for (int i = 0; i < 32; ++i)
+          amax = std::max(amax, std::fabs(static_cast<double>(xt[b * 32 + i])));
+        for (int i = 0; i < 32; ++i)
+          half_step[static_cast<std::size_t>(b * 32 + i)] = amax / 127.0 / 2.0;
       }
       for (int64_t r = 0; r < rows; ++r) {
         double acc = 0, err = 0, mag = 0;
@@ -127,16 +131,17 @@ void check_matmul(const TensorView& w, const std::vector<int64_t>& token_counts,
           if (e > bound[i] && ++bad <= 3) {
             ADD_FAILURE() << dtype_name(w.type) << " " << simd_level_name(level) << " threads "
                           << threads << " k " << k << " rows " << rows << " tokens " << n_tokens
-                          << ": y[" << i << "] = " << y[i] << ", reference " << ref[i]
-                          << ", bound " << bound[i];
+                          << ": y[" << i << "] = " << y[i] << ", reference " << ref[i] << ", bound "
+                          << bound[i];
           }
           num += e * e;
           den += ref[i] * ref[i];
         }
         // The rms figure means something only over enough outputs (a handful can cancel).
-        if (y.size() >= 64) EXPECT_LT(std::sqrt(num / den), 1e-2)
-            << dtype_name(w.type) << " " << simd_level_name(level) << " threads " << threads
-            << " tokens " << n_tokens;
+        if (y.size() >= 64)
+          EXPECT_LT(std::sqrt(num / den), 1e-2)
+              << dtype_name(w.type) << " " << simd_level_name(level) << " threads " << threads
+              << " tokens " << n_tokens;
       }
     }
   }
@@ -148,7 +153,8 @@ TEST(MatmulQuantized, EveryTypeEveryLevelMatchesDoubleReference) {
     const int block = dtype_traits(f.type).block_size;
     // K: one block, and a few blocks not a multiple of 256 where the type allows; rows not a
     // multiple of the 16-row tile.
-    const std::vector<int64_t> ks = block == 32 ? std::vector<int64_t>{32, 608} : std::vector<int64_t>{256, 768};
+    const std::vector<int64_t> ks =
+        block == 32 ? std::vector<int64_t>{32, 608} : std::vector<int64_t>{256, 768};
     for (int64_t k : ks) {
       SCOPED_TRACE(std::string(dtype_name(f.type)) + " k=" + std::to_string(k));
       const int64_t rows = k == ks[0] ? 5 : 37;
@@ -166,6 +172,44 @@ TEST(MatmulQuantized, RealTensorsOfTheDefaultModel) {
   TensorView embd = model.tensor("token_embd.weight");
   embd.ne[1] = 600;
   check_matmul(embd, {1, 5}, rng);
+}
+
+// A layer's Q, K, V in mixed types (as in a Q4_K_M file) through one shared-input call give
+// exactly what three separate products give, at every level and thread count, for one token
+// (the fused path) and for several (separate products underneath).
+TEST(MatmulQuantized, SharedInputMatchesSeparateProducts) {
+  std::mt19937 rng(42);
+  const int64_t k = 512;
+  const std::vector<std::pair<ScaleFields, int64_t>> parts = {
+      {{DType::Q4_K, {0}, {2}}, 70}, {{DType::Q6_K, {208}, {}}, 16}, {{DType::Q4_0, {0}, {}}, 33}};
+  std::vector<std::vector<uint8_t>> bytes;
+  std::vector<TensorView> views;
+  for (const auto& [f, rows] : parts) bytes.push_back(random_weights(f, k, rows, rng));
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    views.push_back(view_of(parts[i].first.type, bytes[i], k, parts[i].second));
+  const std::vector<const TensorView*> ws = {&views[0], &views[1], &views[2]};
+  for (SimdLevel level : levels_here()) {
+    for (int threads : {1, 2, 3}) {
+      for (int64_t n : {1, 3}) {
+        SCOPED_TRACE(std::string(simd_level_name(level)) + " threads=" + std::to_string(threads) +
+                     " tokens=" + std::to_string(n));
+        CpuBackend cpu(threads, level);
+        std::vector<float> x(static_cast<std::size_t>(n * k));
+        std::normal_distribution<float> nd;
+        for (float& v : x) v = nd(rng);
+        std::vector<std::vector<float>> fused(3), separate(3);
+        std::vector<float*> outs;
+        for (std::size_t i = 0; i < 3; ++i) {
+          fused[i].assign(static_cast<std::size_t>(n * views[i].rows()), NAN);
+          separate[i].assign(fused[i].size(), 0.0f);
+          outs.push_back(fused[i].data());
+          matmul(cpu, views[i], x.data(), n, separate[i].data());
+        }
+        matmul_shared_input(cpu, ws, x.data(), n, outs);
+        for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(fused[i], separate[i]) << "matrix " << i;
+      }
+    }
+  }
 }
 
 TEST(MatmulQuantized, RowsThatAreNotWholeBlocksAreRefused) {

@@ -57,7 +57,8 @@ TEST(ChatTemplate, RecognisesSmolLm2sTemplateAndItsDefaultSystemMessage) {
   const kernels::GgufFile file(test::default_decoder());
   const ChatTemplate t = ChatTemplate::from_gguf(file);
   EXPECT_EQ(t.format(), ChatFormat::ChatML);
-  EXPECT_EQ(t.default_system(), "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
+  EXPECT_EQ(t.default_system(),
+            "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
   expect_renders_like_reference(t, "chatml");
 }
 
@@ -84,17 +85,67 @@ TEST(ChatTemplate, Llama2MatchesTheOfficialTemplate) {
 
 TEST(ChatTemplate, ForcedChatMlHasNoDefaultSystemMessage) {
   const ChatTemplate t = ChatTemplate::by_name("chatml");
-  EXPECT_EQ(t.apply({{"user", "Hi"}}, true), "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(t.apply({{"user", "Hi"}}, true),
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
 }
 
 TEST(ChatTemplate, RecognisesTemplatesByTheirMarkers) {
-  EXPECT_EQ(ChatTemplate::from_template_text("{{ '<|start_header_id|>' }}", "x").format(), ChatFormat::Llama3);
-  EXPECT_EQ(ChatTemplate::from_template_text("{{ bos_token + '[INST] ' }}", "x").format(), ChatFormat::Llama2);
+  EXPECT_EQ(ChatTemplate::from_template_text("{{ '<|start_header_id|>' }}", "x").format(),
+            ChatFormat::Llama3);
+  EXPECT_EQ(ChatTemplate::from_template_text("{{ bos_token + '[INST] ' }}", "x").format(),
+            ChatFormat::Llama2);
+}
+
+// Mistral's chat templates, by the shapes of their tokenizer_config.json generations: v1
+// (Mistral-7B-Instruct-v0.1/0.2: "[INST] " + content + " [/INST]", user/assistant only), v3
+// (v0.3: "[INST] " + content + "[/INST]", tool-call markers, system folded into the last user
+// turn) and v7/Tekken ([SYSTEM_PROMPT] blocks). All take the [INST] format; the abbreviated
+// texts below keep each variant's markers and control flow, which is all recognition reads.
+TEST(ChatTemplate, RecognisesMistralTemplateVariants) {
+  const std::map<std::string, std::string> variants = {
+      {"v1",
+       "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != "
+       "(loop.index0 % 2 == 0) %}"
+       "{{ raise_exception('roles must alternate') }}{% endif %}{% if message['role'] == 'user' %}"
+       "{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
+       "{{ message['content'] + eos_token }}{% endif %}{% endfor %}"},
+      {"v3",
+       "{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content'] "
+       "%}{%- endif %}"
+       "{{- bos_token }}{%- for message in loop_messages %}{%- if message['role'] == 'user' %}"
+       "{%- if tools is not none and loop.last %}{{- '[AVAILABLE_TOOLS] [' }}{{- "
+       "'[/AVAILABLE_TOOLS]' }}{%- endif %}"
+       "{%- if loop.last and system_message is defined %}{{- '[INST] ' + system_message + '\\n\\n' "
+       "+ "
+       "message['content'] + '[/INST]' }}{%- else %}{{- '[INST] ' + message['content'] + '[/INST]' "
+       "}}{%- endif %}"
+       "{%- elif message['role'] == 'assistant' %}{{- ' ' + message['content'] + eos_token }}{%- "
+       "endif %}"
+       "{%- endfor %}"},
+      {"v7",
+       "{{- bos_token }}{%- if system_message is defined %}{{- '[SYSTEM_PROMPT]' + system_message "
+       "+ "
+       "'[/SYSTEM_PROMPT]' }}{%- endif %}{%- for message in loop_messages %}{%- if message['role'] "
+       "== 'user' %}"
+       "{{- '[INST]' + message['content'] + '[/INST]' }}{%- elif message['role'] == 'assistant' %}"
+       "{{- message['content'] + eos_token }}{%- endif %}{%- endfor %}"},
+  };
+  for (const auto& [name, text] : variants) {
+    EXPECT_EQ(ChatTemplate::from_template_text(text, "mistral-" + name).format(),
+              ChatFormat::Llama2)
+        << name;
+  }
+  // A single user turn renders as v1 does ("<s>[INST] " + content + " [/INST]"). Multi-turn
+  // and system messages follow Llama 2's layout (<s> per turn, <<SYS>>), not Mistral's.
+  const ChatTemplate t = ChatTemplate::from_template_text(variants.at("v1"), "mistral-v1");
+  EXPECT_EQ(t.apply({{"user", "What is on page 2?"}}, true),
+            "<s>[INST] What is on page 2? [/INST]");
 }
 
 TEST(ChatTemplate, UnknownTemplateNamesItAndTheOption) {
   const std::string jinja =
-      "{% for message in messages %}{{ '<start_of_turn>' + message['role'] + '\\n' + message['content'] }}"
+      "{% for message in messages %}{{ '<start_of_turn>' + message['role'] + '\\n' + "
+      "message['content'] }}"
       "{% endfor %}";
   try {
     ChatTemplate::from_template_text(jinja, "gemma.gguf");
@@ -102,7 +153,8 @@ TEST(ChatTemplate, UnknownTemplateNamesItAndTheOption) {
   } catch (const Error& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("gemma.gguf"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("{% for message in messages %}{{ '<start_of_turn>'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("{% for message in messages %}{{ '<start_of_turn>'"), std::string::npos)
+        << msg;
     EXPECT_NE(msg.find("--chat-template chatml|llama3|llama2"), std::string::npos) << msg;
   }
   try {

@@ -1,10 +1,9 @@
 #pragma once
 // The reference outputs written by tests/reference/make_decoder_goldens.py
-// (tests/data/decoder/smollm2_goldens.json), for the decoder tests.
-#include <nlohmann/json.hpp>
-
+// (tests/data/decoder/smollm2_goldens.json and smollm2_final_logits.f32), for the decoder tests.
 #include <cstdint>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -49,6 +48,24 @@ inline std::vector<GoldenPrompt> load_decoder_goldens() {
     g.greedy = p.at("greedy").get<std::vector<int32_t>>();
     g.greedy_margins = p.at("greedy_margins").get<std::vector<double>>();
     out.push_back(std::move(g));
+  }
+  return out;
+}
+
+// Each golden prompt's full logit row at its last position (tests/data/decoder/
+// smollm2_final_logits.f32: little-endian float32, n_vocab per prompt, prompts in order).
+inline std::vector<std::vector<float>> load_decoder_final_logits(std::size_t n_prompts,
+                                                                 std::size_t n_vocab) {
+  const std::string path = std::string(PGPP_TEST_DATA_DIR) + "/decoder/smollm2_final_logits.f32";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  std::vector<std::vector<float>> out(n_prompts, std::vector<float>(n_vocab));
+  for (auto& row : out) {
+    if (!in.read(reinterpret_cast<char*>(row.data()),
+                 static_cast<std::streamsize>(n_vocab * sizeof(float)))) {
+      throw Error(path + ": shorter than " + std::to_string(n_prompts) + " rows of " +
+                  std::to_string(n_vocab));
+    }
   }
   return out;
 }

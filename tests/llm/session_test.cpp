@@ -120,8 +120,13 @@ TEST_F(SessionTest, CancelStopsWithinOneToken) {
   EXPECT_TRUE(none.text.empty());
 }
 
+// On the float path: with 8-bit activations, a prompt run in other batch splits may round an
+// activation differently, and at a near-tie greedy then takes another word (seen with
+// PGPP_SIMD=avx2: "associated with four colours" against "associated with yellow"), which says
+// nothing about the cache. In float the splits differ by summation order only.
 TEST_F(SessionTest, PrefixReuseGivesTheSameReplyAsAFreshSession) {
-  llm::Session s(*model_, cpu_, greedy(12));
+  const auto exact = llm::LlamaModel::load(default_decoder(), {.dequantize_weights = true});
+  llm::Session s(*exact, cpu_, greedy(12));
   const auto first = s.chat(kQuestion);
   std::vector<llm::ChatMessage> follow = kQuestion;
   follow.push_back({"assistant", first.text});
@@ -129,7 +134,7 @@ TEST_F(SessionTest, PrefixReuseGivesTheSameReplyAsAFreshSession) {
   const auto second = s.chat(follow);
   // The system prompt and the first question are already in the cache.
   EXPECT_GE(second.reused_tokens, first.prompt_tokens - 1);
-  llm::Session fresh(*model_, cpu_, greedy(12));
+  llm::Session fresh(*exact, cpu_, greedy(12));
   const auto again = fresh.chat(follow);
   EXPECT_EQ(again.reused_tokens, 0);
   EXPECT_EQ(second.text, again.text);

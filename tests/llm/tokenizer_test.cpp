@@ -8,6 +8,7 @@
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -60,8 +61,8 @@ std::vector<GoldenCase> read_goldens(const std::string& name) {
       ADD_FAILURE() << path << ": bad line " << line;
       continue;
     }
-    cases.push_back({from_hex(std::string_view(line).substr(0, t1)), parse_ids(line.substr(t1 + 1, t2 - t1 - 1)),
-                     parse_ids(line.substr(t2 + 1))});
+    cases.push_back({from_hex(std::string_view(line).substr(0, t1)),
+                     parse_ids(line.substr(t1 + 1, t2 - t1 - 1)), parse_ids(line.substr(t2 + 1))});
   }
   return cases;
 }
@@ -70,7 +71,8 @@ std::filesystem::path vocab_path(const std::string& name) {
   if (name == "smollm2") return test::default_decoder();
   auto p = app::models_dir() / "llama-vocabs" / ("ggml-vocab-" + name + ".gguf");
   if (!std::filesystem::exists(p)) {
-    ADD_FAILURE() << p << " is missing. Run packaging/setup.sh (or set PGPP_MODELS) before the tests.";
+    ADD_FAILURE() << p
+                  << " is missing. Run packaging/setup.sh (or set PGPP_MODELS) before the tests.";
   }
   return p;
 }
@@ -107,7 +109,8 @@ TEST_P(TokenizerGolden, EncodesLikeTheReference) {
   ASSERT_GE(cases.size(), 300u);
   int bad = 0;
   for (const GoldenCase& c : cases) {
-    EXPECT_EQ(tok->encode(c.text, false, true), c.special) << "parse_special, text: " << show(c.text);
+    EXPECT_EQ(tok->encode(c.text, false, true), c.special)
+        << "parse_special, text: " << show(c.text);
     EXPECT_EQ(tok->encode(c.text, false, false), c.plain) << "plain, text: " << show(c.text);
     bad += tok->encode(c.text, false, true) != c.special;
   }
@@ -160,8 +163,9 @@ TEST_P(TokenizerGolden, RoundTripsArbitraryBytes) {
   const auto tok = Tokenizer::from_gguf(file);
   const bool normalizes = GetParam() == "qwen2";  // Qwen2 tokenizes the NFC form of the text
   std::mt19937 rng(1234);
-  const std::string pieces[] = {"a", " ", "\n", "\xC3", "\xA9", "\xE2\x82\xAC", "\xF0\x9F", "\x80", "\xFF",
-                                "1", "\xE4\xB8\xAD", "'s", "\t", "<|im_start|>", "<s>", "\xED\xA0\x80"};
+  const std::string pieces[] = {
+      "a",    " ", "\n",           "\xC3", "\xA9", "\xE2\x82\xAC", "\xF0\x9F", "\x80",
+      "\xFF", "1", "\xE4\xB8\xAD", "'s",   "\t",   "<|im_start|>", "<s>",      "\xED\xA0\x80"};
   for (int n = 0; n < 200; ++n) {
     std::string text;
     const int len = static_cast<int>(rng() % 30);
@@ -216,7 +220,8 @@ TEST_P(LlamaCppPairs, EncodeLikeTheOriginalTokenizer) {
   EXPECT_GE(i, 40u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Vocabularies, LlamaCppPairs, ::testing::Values("llama-spm", "llama-bpe", "qwen2"),
+INSTANTIATE_TEST_SUITE_P(Vocabularies, LlamaCppPairs,
+                         ::testing::Values("llama-spm", "llama-bpe", "qwen2"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& ch : n) ch = ch == '-' ? '_' : ch;
@@ -279,6 +284,22 @@ TEST(Tokenizer, SentencePieceByteFallbackAndSpaces) {
     all += chunk;
   }
   EXPECT_EQ(all, "\xF0\x9F\xA6\x99");
+}
+
+// Llama 2's 32000-token SentencePiece vocabulary is also Mistral-7B v0.1's and TinyLlama's: an
+// [INST] prompt as the chat template renders it encodes with BOS parsed as the special token
+// and round-trips.
+TEST(Tokenizer, SentencePieceVocabularyTakesAnInstPrompt) {
+  const kernels::GgufFile file(vocab_path("llama-spm"));
+  const auto tok = Tokenizer::from_gguf(file);
+  EXPECT_EQ(tok->vocab_size(), 32000);
+  const std::string prompt = "<s>[INST] What is on page 2? [/INST]";
+  const auto ids = tok->encode(prompt, false, true);
+  ASSERT_GT(ids.size(), 5u);
+  EXPECT_EQ(ids[0], tok->bos());
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), tok->bos()), 1);
+  EXPECT_EQ(tok->decode(std::vector<int32_t>(ids.begin() + 1, ids.end())),
+            "[INST] What is on page 2? [/INST]");
 }
 
 TEST(StreamingDetokenizer, FlushesAnUnfinishedCharacterAsReplacement) {

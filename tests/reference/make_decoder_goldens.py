@@ -8,8 +8,10 @@ the tokenizer transformers builds from the same GGUF, and are stored, so the C++
 forward pass do not depend on our tokenizer.
 
 Writes tests/data/decoder/smollm2_goldens.json: for each prompt, its token ids; for every
-position the top-20 logits and max/min/mean/std of the full logit row; and 32 greedy tokens
+position the top-20 logits and max/min/mean/std of the full logit row; and 64 greedy tokens
 with the top-1/top-2 margin of each step (to tell a real divergence from a near-tie).
+Writes tests/data/decoder/smollm2_final_logits.f32 beside it: each prompt's full logit row at
+its last position (little-endian float32, prompts in order), for a norm-based relative error.
 
 Run (not in CI):  HF_HUB_OFFLINE=1 /tmp/refenv/bin/python tests/reference/make_decoder_goldens.py
 """
@@ -23,8 +25,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 MODEL = Path(os.environ.get("PGPP_DECODER", Path.home() / ".local/share/pgpp/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"))
 OUT = Path(__file__).resolve().parents[1] / "data" / "decoder" / "smollm2_goldens.json"
+FINAL = OUT.with_name("smollm2_final_logits.f32")
 TOP = 20
-GREEDY = 32
+GREEDY = 64
 
 PROMPTS = [
     # plain text, no template
@@ -41,12 +44,14 @@ def main():
     tok = AutoTokenizer.from_pretrained(MODEL.parent, gguf_file=MODEL.name)
     model = AutoModelForCausalLM.from_pretrained(MODEL.parent, gguf_file=MODEL.name, dtype=torch.float32)
     model = model.to(torch.float64).eval()
+    final_rows = []
     out = {"model": MODEL.name, "reference": "transformers " + __import__("transformers").__version__ +
            " from the GGUF, dequantized, float64", "top": TOP, "prompts": []}
     for text in PROMPTS:
         ids = tok(text, add_special_tokens=False)["input_ids"]
         with torch.no_grad():
             logits = model(torch.tensor([ids])).logits[0]
+        final_rows.append(logits[-1].to(torch.float32).numpy().astype("<f4").tobytes())
         positions = []
         for p in range(len(ids)):
             row = logits[p]
@@ -72,7 +77,8 @@ def main():
         print(f"{len(ids)} tokens, greedy: {tok.decode(greedy)!r}", file=sys.stderr)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
-    print(f"wrote {OUT} ({OUT.stat().st_size} bytes)", file=sys.stderr)
+    FINAL.write_bytes(b"".join(final_rows))
+    print(f"wrote {OUT} ({OUT.stat().st_size} bytes), {FINAL}", file=sys.stderr)
 
 
 if __name__ == "__main__":
