@@ -78,6 +78,21 @@ bool is_stop_word(const std::string& w) {
   return words.count(w) > 0;
 }
 
+// A table of contents: at least three dot leaders (". . . ." or "....") in the passage.
+bool looks_like_contents(std::string_view text) {
+  int leaders = 0, dots = 0;
+  for (char c : text) {
+    if (c == '.') {
+      ++dots;
+    } else if (c != ' ') {
+      leaders += dots >= 4;
+      dots = 0;
+    }
+  }
+  leaders += dots >= 4;
+  return leaders >= 3;
+}
+
 // The question for BM25, without its function words unless nothing else is left. Only words of
 // ASCII and other letters are judged; CJK text passes as it is.
 std::string bm25_query(std::string_view question, bool drop_stop_words) {
@@ -192,6 +207,11 @@ std::vector<RetrievedSource> Retriever::retrieve(std::string_view question,
       for (const SearchHit& h :
            library_.search_bm25(bm25_question, allowed ? want * 4 : want, o.collection)) {
         add_ranked(h.passage_id, rank, false);
+      }
+    }
+    if (o.contents_factor != 1.0) {
+      for (auto& [id, c] : fused) {
+        if (looks_like_contents(passage_of(id)->text)) c.score *= o.contents_factor;
       }
     }
     if (o.title_weight > 0 && !title_docs.empty()) {

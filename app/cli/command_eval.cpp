@@ -257,6 +257,8 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--title-weight", r.title_weight, "boost of documents whose title or file name matches")
       ->capture_default_str();
+  cmd->add_option("--contents-factor", r.contents_factor, "score factor of table-of-contents passages")
+      ->capture_default_str();
   cmd->add_option("--prompt-sources", args->prompt_sources, "sources given to the decoder with --generate")
       ->capture_default_str();
   cmd->add_option("--source-bytes", args->prompt.source_bytes, "cut each source in the prompt to this size (0: whole)")
