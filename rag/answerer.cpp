@@ -31,7 +31,7 @@ void resolve_citations(Answer& a) {
 }
 
 Answerer::Answerer(const Retriever& retriever, llm::Session& session, AnswererOptions options)
-    : retriever_(retriever), session_(session), options_(std::move(options)) {}
+    : retriever_(retriever), session_(session), options_(std::move(options)), builder_(options_.prompt) {}
 
 Answer Answerer::answer(std::string_view question, const llm::TextCallback& on_text, std::stop_token stop) {
   return answer_from(question, retriever_.retrieve(question, options_.retrieval), on_text, stop);

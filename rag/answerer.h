@@ -20,6 +20,7 @@ namespace pgpp::rag {
 struct AnswererOptions {
   RetrieverOptions retrieval;
   int max_answer_tokens = 256;  // room kept in the context for the reply
+  PromptOptions prompt;
 };
 
 // A source the answer cites, resolved.

@@ -132,6 +132,16 @@ IngestReport IngestPipeline::run(const std::vector<std::filesystem::path>& files
     ~CloseOnExit() { close(); }
   };
 
+  std::atomic<int64_t> pages_read{0};
+  // read_pdf reports each page: a stop request ends the reading of a long manual after the page
+  // being read, not after its last page; the document is then dropped whole.
+  PdfReadOptions reading = options_.reading;
+  reading.progress = [&, user = options_.reading.progress](int done, int total) {
+    ++pages_read;
+    if (user) user(done, total);
+    if (stop.stop_requested()) throw Cancelled();
+  };
+
   std::jthread extract_thread([&] {
     for (std::size_t i = 0; i < files.size() && !stop.stop_requested(); ++i) {
       Work w;
@@ -146,9 +156,11 @@ IngestReport IngestPipeline::run(const std::vector<std::filesystem::path>& files
           w.record.sha256 = sha;
           w.done = IngestFileResult::Status::kUnchanged;
         } else {
-          w.pdf = read_pdf(w.path, options_.reading);
+          w.pdf = read_pdf(w.path, reading);
           w.record = describe_document(w.path, w.pdf);
         }
+      } catch (const Cancelled&) {
+        break;
       } catch (const Error& e) {
         w.done = IngestFileResult::Status::kFailed;
         w.reason = e.what();
@@ -225,6 +237,7 @@ IngestReport IngestPipeline::run(const std::vector<std::filesystem::path>& files
     p.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     p.passages = passages_embedded.load();
     p.pages = report.pages;
+    p.pages_read = pages_read.load();
     p.pages_per_second = p.seconds > 0 ? static_cast<double>(p.pages) / p.seconds : 0;
     p.passages_per_second = p.seconds > 0 ? static_cast<double>(p.passages) / p.seconds : 0;
     p.seconds_left = bytes_done > 0 ? p.seconds * static_cast<double>(bytes_total - bytes_done) / static_cast<double>(bytes_done) : -1;

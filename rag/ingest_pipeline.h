@@ -36,6 +36,7 @@ struct IngestProgress {
   int files_total = 0;
   int files_done = 0;  // stored, skipped or failed
   int64_t pages = 0;     // pages of the files done
+  int64_t pages_read = 0;  // pages extracted so far, the file being read included
   int64_t passages = 0;  // passages embedded so far
   double seconds = 0;
   double pages_per_second = 0;

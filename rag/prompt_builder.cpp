@@ -31,12 +31,8 @@ std::string cut_at_word(const std::string& text, std::size_t bytes) {
   return text.substr(0, end) + " ...";
 }
 
-}  // namespace
-
-std::vector<llm::ChatMessage> PromptBuilder::messages(std::string_view question,
-                                                      const std::vector<PromptSource>& sources) const {
-  std::string system(kInstructions);
-  system += kNoAnswerSentence;
+// The user message: numbered sources, then the question.
+std::string user_message(std::string_view question, const std::vector<PromptSource>& sources, int source_bytes) {
   std::string user = "Sources:\n\n";
   for (std::size_t i = 0; i < sources.size(); ++i) {
     // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "[" + std::to_string(...).
@@ -45,13 +41,33 @@ std::vector<llm::ChatMessage> PromptBuilder::messages(std::string_view question,
     user += "] (";
     user += sources[i].label;
     user += ")\n";
-    user += sources[i].text;
+    user += source_bytes > 0 ? cut_at_word(sources[i].text, static_cast<std::size_t>(source_bytes)) : sources[i].text;
     user += "\n\n";
   }
   user += "Question: ";
   user += question;
   user += "\nAnswer with citations like [1]:";
-  return {{"system", system}, {"user", user}};
+  return user;
+}
+
+}  // namespace
+
+std::vector<llm::ChatMessage> PromptBuilder::messages(std::string_view question,
+                                                      const std::vector<PromptSource>& sources) const {
+  std::string system(kInstructions);
+  system += kNoAnswerSentence;
+  std::vector<llm::ChatMessage> out{{"system", system}};
+  if (options_.example_turn) {
+    // Made-up documents, so that the example cannot be mistaken for the user's.
+    out.push_back({"user", user_message("How many backup copies are kept?",
+                                        {{"backup-guide.pdf, page 4",
+                                          "The backup job runs every night at 02:00 and keeps seven copies."},
+                                         {"office-notes.pdf, page 9", "The printer on the second floor takes A3 paper."}},
+                                        0)});
+    out.push_back({"assistant", "Seven copies are kept [1]."});
+  }
+  out.push_back({"user", user_message(question, sources, options_.source_bytes)});
+  return out;
 }
 
 BuiltPrompt PromptBuilder::build(std::string_view question, const std::vector<PromptSource>& sources, int64_t budget,

@@ -33,12 +33,27 @@ using ChatTokenCounter = std::function<int64_t(const std::vector<llm::ChatMessag
 // containing it counts as an abstention.
 inline constexpr std::string_view kNoAnswerSentence = "The documents do not contain the answer.";
 
+struct PromptOptions {
+  // Each source cut to about this many bytes, at a word boundary (0: whole). Small decoders
+  // lose the instructions behind long sources.
+  int source_bytes = 0;
+  // Open with a worked exchange (two sources, a question, an answer citing [1]) before the real
+  // question: small decoders copy a shown format more readily than they follow a described one.
+  bool example_turn = false;
+};
+
 class PromptBuilder {
  public:
+  PromptBuilder() = default;
+  explicit PromptBuilder(PromptOptions options) : options_(options) {}
+
   std::vector<llm::ChatMessage> messages(std::string_view question, const std::vector<PromptSource>& sources) const;
   // The prompt with as many sources as fit in `budget` tokens.
   BuiltPrompt build(std::string_view question, const std::vector<PromptSource>& sources, int64_t budget,
                     const ChatTokenCounter& count) const;
+
+ private:
+  PromptOptions options_;
 };
 
 // True when the answer says that the documents do not hold the answer.

@@ -1,6 +1,8 @@
 #include "rag/retriever.h"
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -32,6 +34,87 @@ std::string span_text(const Library& lib, int64_t doc, int page_first, uint32_t 
     out.append(page, from, to - from);
   }
   return out;
+}
+
+// The words of a text: runs of letters/digits (any non-ASCII byte counts as a letter), with
+// ASCII letters lower-cased.
+std::vector<std::string> words_of(std::string_view text) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c >= 0x80) {
+      w += static_cast<char>(std::tolower(c));
+    } else if (!w.empty()) {
+      out.push_back(std::move(w));
+      w.clear();
+    }
+  }
+  if (!w.empty()) out.push_back(std::move(w));
+  return out;
+}
+
+// Function words of the languages whose questions the product is tested on (English, German,
+// French, Spanish): articles, pronouns, auxiliaries, prepositions, question words.
+bool is_stop_word(const std::string& w) {
+  static const std::set<std::string, std::less<>> words{
+      // English
+      "a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "do", "does", "did", "for", "from", "has",
+      "have", "how", "i", "if", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "there",
+      "these", "this", "those", "to", "was", "were", "what", "when", "where", "which", "who", "whom", "whose", "why",
+      "with", "you", "your", "should", "would", "will", "than", "then", "they", "them", "not", "no", "so", "such",
+      "any", "all", "used", "using", "named", "called", "according",
+      // German
+      "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "und", "oder",
+      "ist", "sind", "wird", "werden", "wurde", "mit", "von", "zu", "zum", "zur", "im", "auf", "für", "bei", "aus",
+      "wie", "was", "welche", "welcher", "welches", "wann", "wo", "wer", "man", "sich", "nicht", "auch", "als",
+      // French
+      "le", "la", "les", "l", "un", "une", "du", "de", "d", "et", "ou", "est", "sont", "dans", "pour", "par",
+      "sur", "avec", "que", "qui", "quel", "quelle", "quels", "quelles", "quoi", "comment", "se", "ce", "cette",
+      "il", "elle", "en", "au", "aux", "qu",
+      // Spanish
+      "el", "los", "las", "uno", "y", "o", "es", "son", "con", "para", "por", "del", "al", "qué", "cuál", "cuáles",
+      "cómo", "cuándo", "dónde", "su", "sus", "lo"};
+  return words.count(w) > 0;
+}
+
+// A table of contents: at least three dot leaders (". . . ." or "....") in the passage.
+bool looks_like_contents(std::string_view text) {
+  int leaders = 0, dots = 0;
+  for (char c : text) {
+    if (c == '.') {
+      ++dots;
+    } else if (c != ' ') {
+      leaders += dots >= 4;
+      dots = 0;
+    }
+  }
+  leaders += dots >= 4;
+  return leaders >= 3;
+}
+
+// The question for BM25, without its function words unless nothing else is left. Only words of
+// ASCII and other letters are judged; CJK text passes as it is.
+std::string bm25_query(std::string_view question, bool drop_stop_words) {
+  if (!drop_stop_words) return std::string(question);
+  std::string out, word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    const auto lower = words_of(word);
+    out += lower.size() == 1 && is_stop_word(lower[0]) ? std::string(" ") : word;
+    word.clear();
+  };
+  for (char ch : question) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c >= 0x80) {
+      word += ch;
+    } else {
+      flush();
+      out += ch;
+    }
+  }
+  flush();
+  return words_of(out).empty() ? std::string(question) : out;
 }
 
 }  // namespace
@@ -73,6 +156,24 @@ std::vector<RetrievedSource> Retriever::retrieve(std::string_view question,
   const std::vector<float> q =
       index_.size() > 0 ? encoder_.embed({std::string(question)}) : std::vector<float>{};
 
+  const std::string bm25_question = bm25_query(question, o.bm25_drop_stop_words);
+  // Documents whose title or file name shares a word (not a function word) with the question.
+  std::set<int64_t> title_docs;
+  if (o.title_weight > 0) {
+    std::set<std::string> asked;
+    for (auto& w : words_of(question)) {
+      if (w.size() >= 3 && !is_stop_word(w)) asked.insert(std::move(w));
+    }
+    for (const auto& d : library_.documents(o.collection)) {
+      for (const auto& w : words_of(d.title + " " + std::filesystem::path(d.path).stem().string())) {
+        if (asked.count(w)) {
+          title_docs.insert(d.id);
+          break;
+        }
+      }
+    }
+  }
+
   // Groups of adjacent passages, each a contiguous ordinal range of one document.
   struct Group {
     int64_t doc = 0;
@@ -94,7 +195,7 @@ std::vector<RetrievedSource> Retriever::retrieve(std::string_view question,
       ++rank;
       Candidate& c = fused[id];
       c.passage_id = id;
-      c.score += 1.0 / (o.rrf_k + rank);
+      c.score += (dense ? o.dense_weight : o.bm25_weight) / (o.rrf_k + rank);
       (dense ? c.dense_rank : c.bm25_rank) = rank;
     };
     if (!q.empty()) {
@@ -104,8 +205,18 @@ std::vector<RetrievedSource> Retriever::retrieve(std::string_view question,
     {
       int rank = 0;
       for (const SearchHit& h :
-           library_.search_bm25(question, allowed ? want * 4 : want, o.collection)) {
+           library_.search_bm25(bm25_question, allowed ? want * 4 : want, o.collection)) {
         add_ranked(h.passage_id, rank, false);
+      }
+    }
+    if (o.contents_factor != 1.0) {
+      for (auto& [id, c] : fused) {
+        if (looks_like_contents(passage_of(id)->text)) c.score *= o.contents_factor;
+      }
+    }
+    if (o.title_weight > 0 && !title_docs.empty()) {
+      for (auto& [id, c] : fused) {
+        if (title_docs.count(passage_of(id)->document_id)) c.score += o.title_weight / (o.rrf_k + 1);
       }
     }
 

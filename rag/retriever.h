@@ -30,6 +30,18 @@ struct RetrieverOptions {
   int rrf_k = 60;            // reciprocal rank fusion constant
   int per_document = 3;      // sources from one document (0: no cap)
   int max_group = 3;         // passages merged into one source
+  double dense_weight = 1.0;  // weight of each ranker's 1 / (k + rank) in the fusion
+  double bm25_weight = 1.0;
+  // Leave function words ("which", "the", "der", "les") out of the BM25 query: in an OR query
+  // they only add passages that share grammar with the question.
+  bool bm25_drop_stop_words = true;
+  // Passages of a document whose title or file name shares a word with the question get this
+  // many ranker-firsts (weight / (k + 1)) added: "In GLPK, ..." points at the GLPK manual.
+  double title_weight = 0;
+  // Fused score of a table-of-contents passage (lines of dot leaders to page numbers) is
+  // multiplied by this: it repeats the headings of the pages that hold the answer, so both
+  // rankers like it, but it answers nothing. 1: no change; 0: never returned while others are.
+  double contents_factor = 1.0;
   std::optional<int64_t> collection;  // only documents of this collection
   std::vector<int64_t> documents;     // only these documents (empty: all)
 };

@@ -26,8 +26,10 @@ struct EvalArgs {
   DecoderCliOptions decoder;
   std::string questions;
   bool generate = false;
-  int per_document = 3;
   int limit = 0;
+  rag::RetrieverOptions retrieval;  // --per-document and the tuning knobs below
+  int prompt_sources = rag::RetrieverOptions{}.top_k;
+  rag::PromptOptions prompt;
 };
 
 struct Question {
@@ -117,9 +119,8 @@ void run_eval(const EvalArgs& a) {
   rag::VectorIndex index(*library, encoder.identity());
   index.refresh(*library);
   rag::Retriever retriever(*library, encoder, index);
-  rag::RetrieverOptions retrieval;
-  retrieval.top_k = 10;
-  retrieval.per_document = a.per_document;
+  rag::RetrieverOptions retrieval = a.retrieval;
+  retrieval.top_k = std::max(10, a.prompt_sources);
 
   std::unique_ptr<llm::LlamaModel> model;
   std::unique_ptr<llm::Session> session;
@@ -131,6 +132,7 @@ void run_eval(const EvalArgs& a) {
     session = std::make_unique<llm::Session>(*model, cpu, so);
     rag::AnswererOptions ao;
     ao.max_answer_tokens = a.decoder.session.max_tokens;
+    ao.prompt = a.prompt;
     answerer = std::make_unique<rag::Answerer>(retriever, *session, ao);
   }
 
@@ -165,14 +167,19 @@ void run_eval(const EvalArgs& a) {
       }
       mrr_page += r.page ? 1.0 / r.page : 0;
       mrr_answer += r.answer ? 1.0 / r.answer : 0;
+      row["lang"] = q.lang;
       row["page_rank"] = r.page;
+      if (r.page) {  // where each ranker put the evidence
+        row["dense_rank"] = sources[static_cast<std::size_t>(r.page - 1)].dense_rank;
+        row["bm25_rank"] = sources[static_cast<std::size_t>(r.page - 1)].bm25_rank;
+      }
       row["answer_rank"] = r.answer;
     } else {
       ++unanswerable;
     }
     if (answerer) {
       // The prompt gets the product's number of sources, not the 10 ranked for hit@10.
-      sources.resize(std::min<std::size_t>(sources.size(), static_cast<std::size_t>(rag::RetrieverOptions{}.top_k)));
+      sources.resize(std::min<std::size_t>(sources.size(), static_cast<std::size_t>(a.prompt_sources)));
       const rag::Answer ans = answerer->answer_from(q.question, std::move(sources));
       row["answer"] = ans.text;
       row["abstained"] = ans.abstained;
@@ -238,7 +245,26 @@ void add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Measure retrieval (and with --generate, answer) quality on a question set");
   cmd->add_option("questions", args->questions, "JSONL: id, file, pages, question, answer, lang")->required();
   cmd->add_flag("--generate", args->generate, "also answer each question: citation accuracy and abstention");
-  cmd->add_option("--per-document", args->per_document, "sources from one document at most")->capture_default_str();
+  auto& r = args->retrieval;
+  cmd->add_option("--per-document", r.per_document, "sources from one document at most")->capture_default_str();
+  // Retrieval knobs, for measuring what a change does before it becomes the default.
+  cmd->add_option("--rrf-k", r.rrf_k, "reciprocal rank fusion constant")->capture_default_str();
+  cmd->add_option("--candidates", r.candidates, "passages taken from each ranker")->capture_default_str();
+  cmd->add_option("--max-group", r.max_group, "adjacent passages merged into one source")->capture_default_str();
+  cmd->add_option("--dense-weight", r.dense_weight, "fusion weight of the dense ranker")->capture_default_str();
+  cmd->add_option("--bm25-weight", r.bm25_weight, "fusion weight of BM25")->capture_default_str();
+  cmd->add_option("--bm25-stop-words", r.bm25_drop_stop_words, "drop function words from the BM25 query (0/1)")
+      ->capture_default_str();
+  cmd->add_option("--title-weight", r.title_weight, "boost of documents whose title or file name matches")
+      ->capture_default_str();
+  cmd->add_option("--contents-factor", r.contents_factor, "score factor of table-of-contents passages")
+      ->capture_default_str();
+  cmd->add_option("--prompt-sources", args->prompt_sources, "sources given to the decoder with --generate")
+      ->capture_default_str();
+  cmd->add_option("--source-bytes", args->prompt.source_bytes, "cut each source in the prompt to this size (0: whole)")
+      ->capture_default_str();
+  cmd->add_option("--example-turn", args->prompt.example_turn, "show the decoder a worked cited answer first (0/1)")
+      ->capture_default_str();
   cmd->add_option("--limit", args->limit, "at most this many questions (0: all)");
   add_library_options(*cmd, args->library, false, false);
   cmd->add_option("--encoder", args->library.encoder, "encoder folder (default: the default encoder)");

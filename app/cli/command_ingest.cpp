@@ -80,8 +80,8 @@ rag::IngestReport ingest_paths(rag::Library& library, embed::Encoder& encoder, c
     }
     if (!tty && p.files_done == last_done) return;  // a log gets one line per file
     last_done = p.files_done;
-    fmt::print(stderr, "{}[{}/{} files] {} pages, {} passages, {:.1f} pages/s, {:.1f} passages/s, {} left  {}{}",
-               tty ? "\r\033[K" : "", p.files_done, p.files_total, p.pages, p.passages, p.pages_per_second,
+    fmt::print(stderr, "{}[{}/{} files] {} pages read, {} passages, {:.1f} pages/s, {:.1f} passages/s, {} left  {}{}",
+               tty ? "\r\033[K" : "", p.files_done, p.files_total, p.pages_read, p.passages, p.pages_per_second,
                p.passages_per_second, clock_text(p.seconds_left), p.current, tty ? "" : "\n");
   };
   rag::IngestReport report;

@@ -48,6 +48,26 @@ TEST(PromptBuilder, FitsSourcesToTheBudgetWithTheDecodersTokenCount) {
   EXPECT_THROW(builder.build("What is it?", sources, none.tokens - 1, count), pgpp::Error);
 }
 
+TEST(PromptBuilder, ShortSourcesAndAWorkedExampleWhenAsked) {
+  std::string text;
+  for (int w = 0; w < 200; ++w) text += "word" + std::to_string(w) + " ";
+  const std::vector<PromptSource> sources{{"doc.pdf, page 1", text}};
+  const auto plain = PromptBuilder().messages("What is it?", sources);
+  ASSERT_EQ(plain.size(), 2u);
+  EXPECT_NE(plain[1].content.find("word199"), std::string::npos);
+
+  const auto shaped = PromptBuilder({.source_bytes = 100, .example_turn = true}).messages("What is it?", sources);
+  ASSERT_EQ(shaped.size(), 4u);  // system, the example's question and cited answer, the question
+  EXPECT_EQ(shaped[1].role, "user");
+  EXPECT_EQ(shaped[2].role, "assistant");
+  EXPECT_NE(shaped[2].content.find("[1]"), std::string::npos);
+  const std::string& asked = shaped[3].content;
+  EXPECT_NE(asked.find("Question: What is it?"), std::string::npos);
+  EXPECT_NE(asked.find("[1] (doc.pdf, page 1)\nword0 "), std::string::npos);
+  EXPECT_EQ(asked.find("word99"), std::string::npos) << "the source was not cut";
+  EXPECT_NE(asked.find(" ..."), std::string::npos);
+}
+
 TEST(Answerer, GroundedAnswerOnARealPdfWithTheDefaultModels) {
   test::IngestedLibrary lib({"R-data.pdf"});
   ASSERT_EQ(lib.report.count(IngestFileResult::Status::kAdded), 1);
