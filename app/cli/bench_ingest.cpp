@@ -61,7 +61,7 @@ void add_bench_ingest(CLI::App& bench) {
   auto* cmd = bench.add_subcommand("ingest", "Ingest pipeline pages/s, passages/s and peak memory on a folder of PDFs");
   cmd->add_option("folder", opts->folder, "folder of PDF files (recursive)")->required();
   cmd->add_option("--library", opts->library, "library folder to write (default: in memory)");
-  cmd->add_option("--encoder", opts->encoder, "encoder folder (default: the default encoder)");
+  cmd->add_option("--encoder", opts->encoder, "encoder folder or BERT GGUF file (default: the default encoder)");
   cmd->add_option("--threads", opts->threads, "compute threads (default: one per hardware thread)");
   cmd->add_flag("--json", opts->json, "print the table as JSON");
   cmd->callback([opts] { run(*opts); });

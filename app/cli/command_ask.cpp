@@ -195,7 +195,7 @@ void add_ask_command(CLI::App& app) {
   cmd->add_flag("--retrieve-only", args->retrieve_only, "show the sources found, without an answer");
   cmd->add_flag("--json", args->json, "print the answer, citations and sources as JSON (not streamed)");
   add_library_options(*cmd, args->library, true, false);
-  cmd->add_option("--encoder", args->library.encoder, "encoder folder (default: the default encoder)");
+  cmd->add_option("--encoder", args->library.encoder, "encoder folder or BERT GGUF file (default: the default encoder)");
   add_decoder_options(*cmd, args->decoder);
   cmd->callback([args] { run_ask(*args); });
 }

@@ -267,7 +267,7 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--limit", args->limit, "at most this many questions (0: all)");
   add_library_options(*cmd, args->library, false, false);
-  cmd->add_option("--encoder", args->library.encoder, "encoder folder (default: the default encoder)");
+  cmd->add_option("--encoder", args->library.encoder, "encoder folder or BERT GGUF file (default: the default encoder)");
   add_decoder_options(*cmd, args->decoder);
   cmd->callback([args] { run_eval(*args); });
 }

@@ -26,7 +26,7 @@ void add_library_options(CLI::App& cmd, LibraryCliOptions& o, bool ephemeral, bo
     cmd.add_flag("--ephemeral", o.ephemeral, "keep the library in memory: no file is written anywhere");
   }
   if (models) {
-    cmd.add_option("--encoder", o.encoder, "encoder folder (default: the default encoder)");
+    cmd.add_option("--encoder", o.encoder, "encoder folder or BERT GGUF file (default: the default encoder)");
     cmd.add_option("-t,--threads", o.threads, "compute threads (0: one per hardware thread)");
   }
 }
