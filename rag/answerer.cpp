@@ -28,6 +28,19 @@ void resolve_citations(Answer& a) {
     a.flagged = true;
     a.flag_reason = n == 0 ? "no source was found for the question" : "the answer cites no source";
   }
+  std::vector<std::string> texts;
+  for (const auto& s : a.sources) texts.push_back(s.text);
+  a.matched = a.abstained ? std::vector<MatchedCitation>{} : match_uncited_sentences(a.text, texts);
+  if (a.flagged && a.citations.empty() && !a.matched.empty()) {
+    std::string list;
+    for (const auto& m : a.matched) {
+      std::string one = "[";  // piece by piece: GCC 12 warns falsely (-Wrestrict) on "[" + ...
+      one += std::to_string(m.number);
+      one += ']';
+      if (list.find(one) == std::string::npos) list += (list.empty() ? "" : ", ") + one;
+    }
+    a.flag_reason += "; its wording matches source " + list;
+  }
 }
 
 Answerer::Answerer(const Retriever& retriever, llm::Session& session, AnswererOptions options)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "llm/session.h"
+#include "rag/answer_attribution.h"
 #include "rag/citation_parser.h"
 #include "rag/prompt_builder.h"
 #include "rag/retriever.h"
@@ -37,6 +38,7 @@ struct Answer {
   bool truncated_source = false;         // the last source was cut to fit the context
   ParsedCitations parsed;
   std::vector<Citation> citations;       // in-range numbers, in order of first appearance
+  std::vector<MatchedCitation> matched;  // sentences without [n] matched to a source by wording
   bool abstained = false;                // the model said the documents do not hold the answer
   bool flagged = false;
   std::string flag_reason;               // for a person: why the answer is not trusted
@@ -65,7 +67,8 @@ class Answerer {
   PromptBuilder builder_;
 };
 
-// Parses the citations of a.text against a.sources and sets citations, abstained and flagged.
+// Parses the citations of a.text against a.sources and sets citations, matched, abstained and
+// flagged.
 void resolve_citations(Answer& a);
 
 // "R-data.pdf, page 12" / "pages 12-13".

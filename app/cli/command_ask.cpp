@@ -42,12 +42,17 @@ nlohmann::json source_json(const rag::RetrievedSource& s, int number, bool cited
           {"cited", cited},             {"text", s.text}};
 }
 
-void print_sources(const std::vector<rag::RetrievedSource>& sources, const std::vector<int>& cited) {
+bool matched_by_wording(const rag::Answer& a, int number) {
+  return std::any_of(a.matched.begin(), a.matched.end(), [&](const auto& m) { return m.number == number; });
+}
+
+void print_sources(const rag::Answer& a) {
   fmt::print("\nSources:\n");
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    const bool is_cited = std::find(cited.begin(), cited.end(), static_cast<int>(i + 1)) != cited.end();
-    fmt::print("  [{}] {}{}\n      \"{}\"\n", i + 1, rag::source_label(sources[i]), is_cited ? "  (cited)" : "",
-               snippet(sources[i].text));
+  for (std::size_t i = 0; i < a.sources.size(); ++i) {
+    const int n = static_cast<int>(i + 1);
+    const bool is_cited = std::find(a.parsed.cited.begin(), a.parsed.cited.end(), n) != a.parsed.cited.end();
+    const char* mark = is_cited ? "  (cited)" : matched_by_wording(a, n) ? "  (matched by wording)" : "";
+    fmt::print("  [{}] {}{}\n      \"{}\"\n", n, rag::source_label(a.sources[i]), mark, snippet(a.sources[i].text));
   }
 }
 
@@ -82,7 +87,9 @@ void run_ask(AskArgs a) {
       for (std::size_t i = 0; i < sources.size(); ++i) out.push_back(source_json(sources[i], static_cast<int>(i + 1), false));
       fmt::print("{}\n", out.dump(1));
     } else {
-      print_sources(sources, {});
+      rag::Answer retrieved_only;
+      retrieved_only.sources = sources;
+      print_sources(retrieved_only);
     }
     return;
   }
@@ -103,7 +110,9 @@ void run_ask(AskArgs a) {
     for (std::size_t i = 0; i < answer.sources.size(); ++i) {
       const int n = static_cast<int>(i + 1);
       const bool cited = std::find(answer.parsed.cited.begin(), answer.parsed.cited.end(), n) != answer.parsed.cited.end();
-      sources.push_back(source_json(answer.sources[i], n, cited));
+      nlohmann::json source = source_json(answer.sources[i], n, cited);
+      source["matched_by_wording"] = matched_by_wording(answer, n);
+      sources.push_back(std::move(source));
     }
     nlohmann::json markers = nlohmann::json::array();
     for (const auto& m : answer.parsed.markers) {
@@ -127,7 +136,7 @@ void run_ask(AskArgs a) {
     fmt::print("({} of {} sources found fit the context of {} tokens; -c raises it)\n", answer.sources.size(),
                answer.sources_found, session.context());
   }
-  print_sources(answer.sources, answer.parsed.cited);
+  print_sources(answer);
   if (a.decoder.stats) {
     const auto& r = answer.generation;
     fmt::print(stderr, "[{} prompt tokens, {} generated; prefill {:.1f} tok/s, decode {:.1f} tok/s]\n", r.prompt_tokens,

@@ -18,24 +18,42 @@
 
 namespace pgpp::app {
 
-QString link_citations(const QString& text, int turn, int source_count) {
+QString link_citations(const QString& text, int turn, int source_count,
+                       const QList<QPair<int, int>>& matched) {
   const QByteArray utf8 = text.toUtf8();
   const auto parsed =
       rag::parse_citations(std::string_view(utf8.constData(), utf8.size()), source_count);
   // Markers of one bracket ("[1, 2]") share its span: one link per number, in place of the bracket.
-  std::map<std::size_t, std::pair<std::size_t, QList<int>>> brackets;
+  // A sentence matched by wording gets an italic link after it (an empty span at its end).
+  struct Edit {
+    std::size_t end = 0;
+    QList<int> numbers;
+    bool matched = false;
+  };
+  std::map<std::size_t, Edit> edits;
   for (const auto& m : parsed.markers) {
-    auto& b = brackets[m.begin];
-    b.first = m.end;
-    if (m.in_range) b.second.push_back(m.number);
+    auto& b = edits[m.begin];
+    b.end = m.end;
+    if (m.in_range) b.numbers.push_back(m.number);
+  }
+  for (const auto& [end, n] : matched) {
+    if (end < 0 || end > utf8.size() || n < 1 || n > source_count) continue;
+    auto& b = edits[static_cast<std::size_t>(end)];
+    if (!b.numbers.isEmpty() && !b.matched) continue;  // never over the model's own marker
+    b.end = static_cast<std::size_t>(end);
+    b.matched = true;
+    b.numbers.push_back(n);
   }
   QByteArray out;
   std::size_t at = 0;
-  for (const auto& [begin, b] : brackets) {
-    if (begin < at || b.second.isEmpty()) continue;  // out-of-range numbers stay plain text
+  for (const auto& [begin, b] : edits) {
+    if (begin < at || b.numbers.isEmpty()) continue;  // out-of-range numbers stay plain text
     out += utf8.mid(static_cast<int>(at), static_cast<int>(begin - at));
-    for (int n : b.second) out += QString("[\\[%1\\]](cite:%2/%1)").arg(n).arg(turn).toUtf8();
-    at = b.first;
+    for (int n : b.numbers) {
+      const QString link = QString("[\\[%1\\]](cite:%2/%1)").arg(n).arg(turn);
+      out += (b.matched ? " *" + link + "*" : link).toUtf8();
+    }
+    at = b.end;
   }
   out += utf8.mid(static_cast<int>(at));
   return QString::fromUtf8(out);
@@ -130,7 +148,10 @@ QString ChatPanel::markdown() const {
     if (t.text.isEmpty()) {
       md += (busy_ && i == turns_.size() - 1) ? "*…thinking…*\n\n" : "*(no answer)*\n\n";
     } else {
-      md += link_citations(t.text, i, static_cast<int>(t.sources.size())) + "\n\n";
+      md += link_citations(t.text, i, static_cast<int>(t.sources.size()), t.matched) + "\n\n";
+      if (!t.matched.isEmpty())
+        md += "*Italic [n]: the model wrote no citation there; the sentence's wording matches that "
+              "source.*\n\n";
     }
     if (t.stopped && !(busy_ && i == turns_.size() - 1)) md += "*(stopped)*\n\n";
     if (t.flagged) md += "> ⚠ Not grounded: " + t.flag_reason + "\n\n";

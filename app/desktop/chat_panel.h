@@ -70,6 +70,7 @@ class ChatPanel : public QWidget {
 };
 
 // The answer's Markdown with every citation marker turned into links "cite:<turn>/<n>".
-QString link_citations(const QString& text, int turn, int source_count);
+QString link_citations(const QString& text, int turn, int source_count,
+                       const QList<QPair<int, int>>& matched = {});
 
 }  // namespace pgpp::app

@@ -50,7 +50,9 @@ struct AnswerEntry {
   QString question;
   QString text;
   std::vector<rag::RetrievedSource> sources;
-  QList<int> cited;
+  QList<int> cited;  // by the model's own [n]
+  // Sentences the model left without [n], matched to a source by wording: (end byte in text, n).
+  QList<QPair<int, int>> matched;
   bool flagged = false;
   QString flag_reason;
   bool stopped = false;

@@ -48,6 +48,7 @@ AnswerEntry entry_of(const rag::Answer& a) {
   e.text = qs(a.text);
   e.sources = a.sources;
   e.cited = cited_numbers(a);
+  for (const auto& m : a.matched) e.matched.push_back({static_cast<int>(m.end), m.number});
   e.flagged = a.flagged;
   e.flag_reason = qs(a.flag_reason);
   e.stopped = a.generation.stop == llm::StopReason::Cancelled;

@@ -1,5 +1,7 @@
 #include "app/desktop/sources_panel.h"
 
+#include <algorithm>
+
 #include <QFileInfo>
 #include <QLabel>
 #include <QRegularExpression>
@@ -75,6 +77,8 @@ void SourcesPanel::render() {
     const auto& s = turn_.sources[i];
     const int n = static_cast<int>(i + 1);
     const bool cited = turn_.cited.contains(n);
+    const bool matched = std::any_of(turn_.matched.begin(), turn_.matched.end(),
+                                     [&](const QPair<int, int>& m) { return m.second == n; });
     const QString label = QString::fromStdString(rag::source_label(s));
     html += QString(
                 "<p style='margin-bottom:10px'>%1<a href='source:%2'><b>[%2]</b> %3</a> "
@@ -84,7 +88,9 @@ void SourcesPanel::render() {
                 .arg(n)
                 .arg(label.toHtmlEscaped())
                 .arg(s.score, 0, 'f', 4)
-                .arg(cited ? " · <b>cited</b>" : "")
+                .arg(cited     ? " · <b>cited</b>"
+                     : matched ? " · <b>matched by wording</b>"
+                               : "")
                 .arg(s.title.empty()
                          ? QString()
                          : "<br><i>" + QString::fromStdString(s.title).toHtmlEscaped() + "</i>")

@@ -209,7 +209,8 @@ void DesktopWindowTest::dropAskCiteAndView() {
   qInfo("answer: %s", qPrintable(answer.text));
   QVERIFY(!answer.text.isEmpty());
   QVERIFY(!answer.sources.empty());
-  QVERIFY2(!answer.cited.isEmpty(),
+  // A citation is the model's own [n] or, where it wrote none, a sentence matched by wording.
+  QVERIFY2(!answer.cited.isEmpty() || !answer.matched.isEmpty(),
            qPrintable(QString("the answer cites none of its %1 sources (%2)")
                           .arg(answer.sources.size())
                           .arg(answer.flag_reason)));
