@@ -34,7 +34,7 @@ void add_decoder_options(CLI::App& cmd, DecoderCliOptions& o) {
       ->capture_default_str();
   cmd.add_option("-s,--seed", s.seed, "random seed (the same seed gives the same text)")->capture_default_str();
   cmd.add_option("--stop", o.session.stop_strings, "stop when this text appears (repeatable)");
-  cmd.add_option("--chat-template", o.chat_format, "chatml, llama3 or llama2 (default: recognised from the model)");
+  cmd.add_option("--chat-template", o.chat_format, "chatml, llama3, llama2, mistral, mistral-v3 or zephyr (default: recognised from the model)");
   cmd.add_flag("--stats", o.stats, "print token counts and speeds to stderr at the end");
 }
 
