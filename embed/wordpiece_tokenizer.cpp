@@ -111,29 +111,44 @@ WordPieceTokenizer WordPieceTokenizer::from_folder(const std::filesystem::path& 
   const auto json_path = dir / "tokenizer.json";
   if (std::filesystem::is_regular_file(json_path)) {
     const auto j = read_json_file(json_path);
-    const auto& model = j.at("model");
-    if (model.value("type", "") != "WordPiece") {
-      throw Error(json_path.string() + ": tokenizer model is " + model.value("type", "?") +
+    const std::string where = json_path.string() + ": ";
+    // Say which entry is missing or malformed rather than letting a JSON exception name none.
+    if (!j.is_object() || !j.contains("model") || !j["model"].is_object()) {
+      throw Error(where + "no tokenizer model (the \"model\" object is missing or not an object)");
+    }
+    const auto& model = j["model"];
+    if (!model.contains("type") || !model["type"].is_string()) {
+      throw Error(where + "the tokenizer model has no type (\"model.type\" is missing or not a string)");
+    }
+    if (model["type"].get<std::string>() != "WordPiece") {
+      throw Error(where + "tokenizer model is " + model["type"].get<std::string>() +
                   ", only WordPiece is supported for encoders");
     }
-    for (const auto& [piece, id] : model.at("vocab").items()) t.add_piece(piece, id.get<int32_t>());
-    t.unk_piece_ = model.value("unk_token", "[UNK]");
-    t.options_.max_chars_per_word = model.value("max_input_chars_per_word", 100);
-    t.options_.prefix = model.value("continuing_subword_prefix", "##");
-    if (j.contains("normalizer") && j["normalizer"].is_object()) {
-      const auto& n = j["normalizer"];
-      t.options_.clean_text = n.value("clean_text", true);
-      t.options_.handle_chinese_chars = n.value("handle_chinese_chars", true);
-      t.options_.lowercase = n.value("lowercase", true);
-      t.options_.strip_accents = n.contains("strip_accents") && n["strip_accents"].is_boolean()
-                                     ? n["strip_accents"].get<bool>()
-                                     : t.options_.lowercase;
+    if (!model.contains("vocab") || !model["vocab"].is_object()) {
+      throw Error(where + "no vocabulary (\"model.vocab\" is missing or not an object)");
     }
-    if (j.contains("added_tokens")) {
-      for (const auto& a : j["added_tokens"]) {
-        t.added_.emplace_back(a.at("content").get<std::string>(), a.at("id").get<int32_t>());
-        t.add_piece(t.added_.back().first, t.added_.back().second);
+    try {
+      for (const auto& [piece, id] : model["vocab"].items()) t.add_piece(piece, id.get<int32_t>());
+      t.unk_piece_ = model.value("unk_token", "[UNK]");
+      t.options_.max_chars_per_word = model.value("max_input_chars_per_word", 100);
+      t.options_.prefix = model.value("continuing_subword_prefix", "##");
+      if (j.contains("normalizer") && j["normalizer"].is_object()) {
+        const auto& n = j["normalizer"];
+        t.options_.clean_text = n.value("clean_text", true);
+        t.options_.handle_chinese_chars = n.value("handle_chinese_chars", true);
+        t.options_.lowercase = n.value("lowercase", true);
+        t.options_.strip_accents = n.contains("strip_accents") && n["strip_accents"].is_boolean()
+                                       ? n["strip_accents"].get<bool>()
+                                       : t.options_.lowercase;
       }
+      if (j.contains("added_tokens")) {
+        for (const auto& a : j["added_tokens"]) {
+          t.added_.emplace_back(a.at("content").get<std::string>(), a.at("id").get<int32_t>());
+          t.add_piece(t.added_.back().first, t.added_.back().second);
+        }
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(where + "malformed tokenizer entry (" + e.what() + ")");
     }
     t.finish(json_path.string());
     return t;

@@ -9,28 +9,6 @@ namespace pgpp::rag {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS conversation_turns(
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  collection_id INTEGER NOT NULL,
-  question TEXT NOT NULL,
-  answer TEXT NOT NULL,
-  created INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS conversation_turns_collection ON conversation_turns(collection_id, id);
-CREATE TABLE IF NOT EXISTS conversation_sources(
-  turn_id INTEGER NOT NULL REFERENCES conversation_turns(id) ON DELETE CASCADE,
-  number INTEGER NOT NULL,
-  document_id INTEGER NOT NULL,
-  path TEXT NOT NULL,
-  title TEXT NOT NULL,
-  passage_ids TEXT NOT NULL,
-  page_first INTEGER NOT NULL, page_last INTEGER NOT NULL,
-  span_begin INTEGER NOT NULL, span_end INTEGER NOT NULL,
-  score REAL NOT NULL,
-  text TEXT NOT NULL,
-  PRIMARY KEY(turn_id, number));
-)sql";
-
 std::string join_ids(const std::vector<int64_t>& ids) {
   std::string out;
   for (auto id : ids) {
@@ -50,9 +28,8 @@ std::vector<int64_t> split_ids(const std::string& s) {
 
 }  // namespace
 
-ConversationStore::ConversationStore(Library& library) : library_(library) {
-  library_.db().exec(kSchema);
-}
+// The tables are made by the library's schema migrations (version 2).
+ConversationStore::ConversationStore(Library& library) : library_(library) {}
 
 int64_t ConversationStore::add_turn(int64_t collection_id, const std::string& question,
                                     const std::string& answer,

@@ -3,9 +3,9 @@
 // so that a conversation outlives the window (an in-memory library keeps it in memory only).
 //
 // Each turn keeps the sources the answer was given, numbered as in the prompt, so that the
-// citations of an old answer still open the right page. The tables are created on first use and
-// belong to no document: removing a document leaves old answers readable (their sources simply
-// lose their word boxes).
+// citations of an old answer still open the right page. The tables are part of the library's
+// schema (Library migrations, version 2) and belong to no document: removing a document leaves
+// old answers readable (their sources simply lose their word boxes).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -88,6 +88,30 @@ CREATE TABLE embeddings(
   PRIMARY KEY (encoder, passage_id)) WITHOUT ROWID;
 CREATE INDEX embeddings_passage ON embeddings(passage_id);
 )sql",
+    // 1 -> 2: the conversation (questions and answers with their numbered sources, per collection).
+    // Version-1 libraries may already hold these tables (ConversationStore used to create them on
+    // first use), hence IF NOT EXISTS.
+    R"sql(
+CREATE TABLE IF NOT EXISTS conversation_turns(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  collection_id INTEGER NOT NULL,
+  question TEXT NOT NULL,
+  answer TEXT NOT NULL,
+  created INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS conversation_turns_collection ON conversation_turns(collection_id, id);
+CREATE TABLE IF NOT EXISTS conversation_sources(
+  turn_id INTEGER NOT NULL REFERENCES conversation_turns(id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  document_id INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  title TEXT NOT NULL,
+  passage_ids TEXT NOT NULL,
+  page_first INTEGER NOT NULL, page_last INTEGER NOT NULL,
+  span_begin INTEGER NOT NULL, span_end INTEGER NOT NULL,
+  score REAL NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY(turn_id, number));
+)sql",
 };
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 static_assert(kMigrationCount == Library::kSchemaVersion);

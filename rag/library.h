@@ -88,7 +88,7 @@ using AddProgress = std::function<void(int done, int total)>;
 // writes, and it sees each document whole or not at all.
 class Library {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr const char* kDefaultCollection = "default";
 
   // A file path (created with mode 0600 when new, parent folders included) or ":memory:".

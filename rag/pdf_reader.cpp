@@ -256,7 +256,7 @@ PdfDocument read_pdf(const std::filesystem::path& path, const PdfReadOptions& op
       poppler::document::load_from_file(path.string(), options.password, options.password));
   if (!doc) throw Error(name + ": not a readable PDF (damaged, truncated or not a PDF)");
   if (doc->is_locked()) {
-    throw Error(options.password.empty() ? name + ": password required (use --password)"
+    throw Error(options.password.empty() ? name + ": " + kPasswordRequired + " (the PDF is locked)"
                                          : name + ": wrong password");
   }
   const int n_pages = doc->pages();

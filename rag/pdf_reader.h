@@ -66,8 +66,12 @@ struct PdfReadOptions {
   std::function<void(int, int)> progress;
 };
 
+// The words in the error for a locked file opened without a password; each front end looks
+// for them to add its own way of giving the password.
+inline constexpr const char* kPasswordRequired = "password required";
+
 // Throws pgpp::Error naming the file for a missing, empty, corrupt or locked file
-// ("x.pdf: password required (use --password)").
+// ("x.pdf: password required (the PDF is locked)").
 PdfDocument read_pdf(const std::filesystem::path& path, const PdfReadOptions& options = {});
 
 // Share (0..1) of a text's letters that look like a broken font encoding rather than a real

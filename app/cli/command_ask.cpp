@@ -65,7 +65,9 @@ void run_ask(AskArgs a) {
   embed::Encoder encoder(encoder_path(a.library), cpu);
   auto library = open_library(a.library, true);
   if (a.library.ephemeral) {
-    const auto report = ingest_paths(*library, encoder, a.pdfs, rag::Library::kDefaultCollection);
+    // ask takes no password: a locked file is read by ingest.
+    const auto report = ingest_paths(*library, encoder, a.pdfs, rag::Library::kDefaultCollection, {},
+                                     "add it with: pgpp ingest --password PASSWORD FILE");
     if (report.cancelled) throw Error("cancelled");
   }
   if (library->passage_count() == 0) throw Error("the library holds no searchable passage; ingest PDFs first");

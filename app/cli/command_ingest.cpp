@@ -12,6 +12,7 @@
 #include "embed/encoder.h"
 #include "kernels/cpu_backend.h"
 #include "kernels/error.h"
+#include "rag/pdf_reader.h"
 #include "rag/vector_index.h"
 
 namespace pgpp::app {
@@ -39,7 +40,7 @@ void run_ingest(const IngestArgs& a) {
   kernels::CpuBackend cpu(compute_threads(a.library.threads));
   embed::Encoder encoder(encoder_path(a.library), cpu);
   auto library = open_library(a.library, false);
-  const auto report = ingest_paths(*library, encoder, a.paths, a.collection, a.password);
+  const auto report = ingest_paths(*library, encoder, a.paths, a.collection, a.password, "give it with --password");
   // Build the vector index now, so that the first question does not wait for it.
   rag::VectorIndex index(*library, encoder.identity());
   if (a.json) {
@@ -58,7 +59,8 @@ void run_ingest(const IngestArgs& a) {
 }  // namespace
 
 rag::IngestReport ingest_paths(rag::Library& library, embed::Encoder& encoder, const std::vector<std::string>& paths,
-                               const std::string& collection, const std::string& password) {
+                               const std::string& collection, const std::string& password,
+                               const std::string& password_hint) {
   using Status = rag::IngestFileResult::Status;
   std::vector<std::filesystem::path> in(paths.begin(), paths.end());
   std::vector<rag::IngestFileResult> rejected;
@@ -101,7 +103,9 @@ rag::IngestReport ingest_paths(rag::Library& library, embed::Encoder& encoder, c
              report.passages, report.seconds);
   for (const auto& f : report.files) {
     if (f.status == Status::kSkipped || f.status == Status::kFailed) {
-      fmt::print(stderr, "  {}: {} — {}\n", rag::ingest_status_name(f.status), f.path.string(), f.reason);
+      const bool locked = f.reason.find(rag::kPasswordRequired) != std::string::npos;
+      fmt::print(stderr, "  {}: {} — {}{}\n", rag::ingest_status_name(f.status), f.path.string(), f.reason,
+                 locked && !password_hint.empty() ? "; " + password_hint : "");
     } else if (!f.reason.empty() && (f.status == Status::kAdded || f.status == Status::kReplaced)) {
       fmt::print(stderr, "  partly searchable: {} — {}\n", f.path.string(), f.reason);
     }

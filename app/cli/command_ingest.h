@@ -19,7 +19,9 @@ void add_ingest_command(CLI::App& app);
 
 // Ingests `paths` (files and folders) with a progress line on stderr (Ctrl-C cancels: stored
 // documents stay) and prints the summary to stderr. Used by ingest and by ask --pdf.
+// `password_hint` follows the reason of a locked file: how this command takes a password.
 rag::IngestReport ingest_paths(rag::Library& library, embed::Encoder& encoder, const std::vector<std::string>& paths,
-                               const std::string& collection, const std::string& password = {});
+                               const std::string& collection, const std::string& password = {},
+                               const std::string& password_hint = {});
 
 }  // namespace pgpp::app

@@ -18,6 +18,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include "rag/pdf_reader.h"
+
 namespace pgpp::app {
 
 namespace {
@@ -228,11 +230,9 @@ void LibraryPanel::rebuild() {
       item->setText(kName, QFileInfo(p.path).fileName());
       item->setToolTip(kName, p.path);
       item->setData(kName, kCollectionRole, c.name);
-      const bool locked = p.reason.contains("password required");
-      QString reason = p.reason;
-      // The reader's wording is for the command line; here the row itself takes the password.
-      reason.replace("(use --password)", "(double-click to enter it)");
-      item->setText(kStatus, p.status + ": " + reason);
+      const bool locked = p.reason.contains(rag::kPasswordRequired);
+      // Here the row itself takes the password.
+      item->setText(kStatus, p.status + ": " + p.reason + (locked ? "; double-click to enter it" : ""));
       if (locked) item->setData(kName, kLockedRole, p.path);
       item->setToolTip(kStatus, p.reason);
       item->setForeground(kStatus, palette().color(QPalette::Disabled, QPalette::Text));

@@ -28,6 +28,7 @@
 #include "app/desktop/settings_dialog.h"
 #include "app/desktop/sources_panel.h"
 #include "rag/answerer.h"
+#include "rag/pdf_reader.h"
 
 namespace pgpp::app {
 
@@ -137,7 +138,7 @@ MainWindow::MainWindow(QSettings& store, QWidget* parent)
         for (const auto& f : files) {
           if (f.status != "failed" && f.status != "skipped") continue;
           QString reason = f.reason;
-          reason.replace("(use --password)", "(double-click its row in the library to enter it)");
+          if (reason.contains(rag::kPasswordRequired)) reason += "; double-click its row in the library to enter it";
           problems << QString("%1: %2").arg(QFileInfo(f.path).fileName(), reason);
         }
         if (problems.size() == 1) showError("Could not add " + problems.first());

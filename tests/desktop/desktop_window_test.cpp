@@ -337,6 +337,9 @@ void DesktopWindowTest::ephemeralSessionWritesNothing() {
   // The locked PDF's row asks for its password on a double-click, then the file is added.
   QVERIFY(locked);
   QVERIFY2(locked->text(1).contains("password required"), qPrintable(locked->text(1)));
+  // The row says how to give the password here, not how the command line takes it.
+  QVERIFY2(locked->text(1).contains("double-click"), qPrintable(locked->text(1)));
+  QVERIFY2(!locked->text(1).contains("--password"), qPrintable(locked->text(1)));
   // Answer the password dialog when it shows.
   QTimer answer_dialog;
   answer_dialog.setInterval(50);

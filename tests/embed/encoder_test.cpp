@@ -179,7 +179,9 @@ TEST(Encoder, ConcurrentCallsAreSerializedAndCorrect) {
 
 TEST(Encoder, MissingFolderIsAnError) {
   kernels::CpuBackend cpu(1);
-  EXPECT_THROW(Encoder(test::make_temp_dir("no_encoder"), cpu), Error);
+  const auto dir = test::make_temp_dir("no_encoder");  // empty: no model files in it
+  EXPECT_THROW(Encoder(dir, cpu), Error);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

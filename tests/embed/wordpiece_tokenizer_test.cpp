@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "kernels/error.h"
 #include "tests/common/test_models.h"
 
 namespace pgpp::embed {
@@ -72,6 +73,41 @@ TEST(WordPieceTokenizer, VocabTxtFallbackGivesTheSameIds) {
   for (const auto& g : read_goldens()) {
     EXPECT_EQ(fallback.encode(g.text, kMaxTokens).ids, g.ids) << "text: " << g.text;
   }
+}
+
+// A tokenizer.json without its model, or with one of the wrong shape, is refused with a
+// pgpp::Error naming the file and the missing entry (not a bare JSON exception).
+TEST(WordPieceTokenizer, BrokenTokenizerJsonNamesFileAndEntry) {
+  nlohmann::json good;
+  std::ifstream(test::default_encoder() / "tokenizer.json") >> good;
+  const auto dir = test::make_temp_dir("wordpiece_broken");
+  auto error_for = [&](const nlohmann::json& j) -> std::string {
+    std::ofstream(dir / "tokenizer.json") << j.dump();
+    try {
+      WordPieceTokenizer::from_folder(dir);
+    } catch (const Error& e) {
+      return e.what();
+    } catch (const std::exception& e) {
+      return std::string("not a pgpp::Error: ") + e.what();
+    }
+    return "no error";
+  };
+  auto without_model = good;
+  without_model.erase("model");
+  auto model_is_text = good;
+  model_is_text["model"] = "WordPiece";
+  auto without_vocab = good;
+  without_vocab["model"].erase("vocab");
+  auto bad_id = good;
+  bad_id["model"]["vocab"]["hello"] = "not a number";
+  const std::string file = (dir / "tokenizer.json").string();
+  for (const auto& [broken, entry] : {std::pair{without_model, "\"model\""}, std::pair{model_is_text, "\"model\""},
+                                      std::pair{without_vocab, "\"model.vocab\""}, std::pair{bad_id, "malformed"}}) {
+    const std::string e = error_for(broken);
+    EXPECT_EQ(e.rfind(file + ": ", 0), 0u) << e;
+    EXPECT_NE(e.find(entry), std::string::npos) << e;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(WordPieceTokenizer, InvalidUtf8IsReplacedNotFatal) {

@@ -59,5 +59,44 @@ TEST(ConversationStore, TurnsSurviveReopeningWithTheirSources) {
   std::filesystem::remove_all(dir);
 }
 
+int conversation_tables(Library& lib) {
+  return static_cast<int>(lib.db()
+                              .query_int("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                                         "('conversation_turns', 'conversation_sources')")
+                              .value_or(0));
+}
+
+// The conversation tables come with the library's schema (version 2). A version-1 library is
+// brought up to date when opened: without the tables (they were made on first use), or with
+// them and its turns, which stay.
+TEST(ConversationStore, TablesComeWithTheSchemaAndVersionOneLibrariesAreMigrated) {
+  const auto dir = test::make_temp_dir("conversations-migrate");
+  const auto file = dir / "lib.db";
+  {
+    Library lib(file);
+    EXPECT_EQ(lib.schema_version(), 2);
+    EXPECT_EQ(conversation_tables(lib), 2);
+    // Back to version 1 as a library that never showed a conversation.
+    lib.db().exec("DROP TABLE conversation_sources; DROP TABLE conversation_turns; PRAGMA user_version = 1");
+  }
+  {
+    Library lib(file);
+    EXPECT_EQ(lib.schema_version(), 2);
+    EXPECT_EQ(conversation_tables(lib), 2);
+    ConversationStore store(lib);
+    store.add_turn(lib.collection(Library::kDefaultCollection), "Kept?", "Yes.", {});
+    // Back to version 1 as a library whose conversation was stored before the migration existed.
+    lib.db().exec("PRAGMA user_version = 1");
+  }
+  Library lib(file);
+  EXPECT_EQ(lib.schema_version(), 2);
+  ConversationStore store(lib);
+  const auto turns = store.turns(lib.collection(Library::kDefaultCollection));
+  ASSERT_EQ(turns.size(), 1u);
+  EXPECT_EQ(turns[0].question, "Kept?");
+  EXPECT_EQ(turns[0].answer, "Yes.");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace pgpp::rag

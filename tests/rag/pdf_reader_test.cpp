@@ -98,6 +98,8 @@ TEST(PdfReader, PasswordLockedFileNamesFileAndPassword) {
   const std::string e = error_of(path);
   EXPECT_NE(e.find("password.pdf"), std::string::npos) << e;
   EXPECT_NE(e.find("password required"), std::string::npos) << e;
+  // The reader is shared by the command line and the window: no command-line option in its words.
+  EXPECT_EQ(e.find("--password"), std::string::npos) << e;
   const std::string wrong = error_of(path, {.password = "nope"});
   EXPECT_NE(wrong.find("wrong password"), std::string::npos) << wrong;
 
