@@ -26,6 +26,7 @@ struct AskArgs {
   DecoderCliOptions decoder;
   std::string question;
   std::vector<std::string> pdfs;
+  std::string password;  // of locked --pdf files
   std::string collection;
   std::vector<std::string> documents;
   int sources = 6;
@@ -61,13 +62,15 @@ void run_ask(AskArgs a) {
     throw Error("--pdf is for --ephemeral questions; to keep documents, use: pgpp ingest FILE... then pgpp ask");
   }
   if (a.library.ephemeral && a.pdfs.empty()) throw Error("--ephemeral needs the documents to ask about: --pdf FILE");
+  if (!a.password.empty() && !a.library.ephemeral) {
+    throw Error("--password is for --ephemeral --pdf files; a stored library takes it at: pgpp ingest --password");
+  }
   kernels::CpuBackend cpu(compute_threads(a.decoder.threads));
   embed::Encoder encoder(encoder_path(a.library), cpu);
   auto library = open_library(a.library, true);
   if (a.library.ephemeral) {
-    // ask takes no password: a locked file is read by ingest.
-    const auto report = ingest_paths(*library, encoder, a.pdfs, rag::Library::kDefaultCollection, {},
-                                     "add it with: pgpp ingest --password PASSWORD FILE");
+    const auto report = ingest_paths(*library, encoder, a.pdfs, rag::Library::kDefaultCollection, a.password,
+                                     "give it with --password");
     if (report.cancelled) throw Error("cancelled");
   }
   if (library->passage_count() == 0) throw Error("the library holds no searchable passage; ingest PDFs first");
@@ -198,6 +201,7 @@ void add_ask_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("ask", "Answer a question from the library's documents, citing the pages used");
   cmd->add_option("question", args->question, "the question")->required();
   cmd->add_option("--pdf", args->pdfs, "with --ephemeral: PDF files or folders to ask about (repeatable)");
+  cmd->add_option("--password", args->password, "with --ephemeral: password of locked --pdf files");
   cmd->add_option("--collection", args->collection, "only documents of this collection");
   cmd->add_option("--document", args->documents, "only this document: id, file name or path (repeatable)");
   cmd->add_option("--sources", args->sources, "sources given to the model")->capture_default_str();

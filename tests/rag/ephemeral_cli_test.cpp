@@ -53,5 +53,31 @@ TEST(EphemeralCli, AskWritesNoFileAnywhere) {
   for (const auto& dir : {home, tmp, work, outdir}) std::filesystem::remove_all(dir);
 }
 
+
+// A locked PDF asked about in memory: refused with the way to give its password, then read with it.
+TEST(EphemeralCli, LockedPdfNamesThePasswordOptionAndOpensWithIt) {
+  test::default_encoder();
+  const auto pdf = test::test_pdf("password.pdf");
+  const auto outdir = test::make_temp_dir("eph-locked");
+  const std::string bin = std::string(PGPP_BINARY_DIR) + "/pgpp";
+  auto run = [&](const std::string& extra, std::string& out) {
+    const std::string cmd = quoted(bin) + " ask --ephemeral --retrieve-only --pdf " + quoted(pdf.string()) + extra +
+                            " 'What is this document about?' > " + quoted((outdir / "out.txt").string()) + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::stringstream text;
+    text << std::ifstream(outdir / "out.txt").rdbuf();
+    out = text.str();
+    return rc;
+  };
+  std::string out;
+  EXPECT_NE(run("", out), 0) << out;
+  EXPECT_NE(out.find("password.pdf"), std::string::npos) << out;
+  EXPECT_NE(out.find("password required"), std::string::npos) << out;
+  EXPECT_NE(out.find("give it with --password"), std::string::npos) << out;
+  ASSERT_EQ(run(" --password test", out), 0) << out;
+  EXPECT_NE(out.find("[1] password.pdf, page"), std::string::npos) << out;
+  std::filesystem::remove_all(outdir);
+}
+
 }  // namespace
 }  // namespace pgpp
