@@ -2,32 +2,15 @@
 // default decoder.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include "kernels/gguf_file.h"
 #include "llm/tokenizer.h"
+#include "tests/common/pgpp_command.h"
 #include "tests/common/test_models.h"
 #include "tests/llm/decoder_goldens.h"
 
 namespace {
-
-struct Result {
-  int status;
-  std::string output;
-};
-
-Result run(const std::string& args, const std::string& stdin_text = "") {
-  std::string cmd = std::string(PGPP_BINARY_DIR) + "/pgpp " + args + " 2>&1";
-  if (!stdin_text.empty() || args.rfind("chat", 0) == 0) cmd = "printf '%s' '" + stdin_text + "' | " + cmd;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
-  const int status = p ? pclose(p) : -1;
-  return {WEXITSTATUS(status), out};
-}
 
 TEST(PgppGenerate, RawGreedyContinuationIsTheReferences) {
   const auto model = pgpp::test::default_decoder();
@@ -36,30 +19,30 @@ TEST(PgppGenerate, RawGreedyContinuationIsTheReferences) {
   const auto tok = pgpp::llm::Tokenizer::from_gguf(file);
   // The first four greedy tokens, where the reference has no near-tie (llama_model_test).
   const std::vector<int32_t> want(golden.greedy.begin(), golden.greedy.begin() + 4);
-  const auto r = run("generate --raw '" + golden.text + "' --temperature 0 -n 4 -t 2");
+  const auto r = pgpp::test::run_pgpp("generate --raw '" + golden.text + "' --temperature 0 -n 4 -t 2");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, golden.text + tok->decode(want) + "\n");
 }
 
 TEST(PgppGenerate, SameSeedSameTextAndStats) {
   const std::string args = "generate 'Tell me a story.' --temperature 1.2 --top-k 0 --top-p 1 --min-p 0 -n 8 -t 2 --seed 7";
-  const auto a = run(args);
-  const auto b = run(args);
+  const auto a = pgpp::test::run_pgpp(args);
+  const auto b = pgpp::test::run_pgpp(args);
   EXPECT_EQ(a.status, 0) << a.output;
   EXPECT_EQ(a.output, b.output);
-  const auto s = run(args + " --stats");
+  const auto s = pgpp::test::run_pgpp(args + " --stats");
   EXPECT_NE(s.output.find("generated; prefill"), std::string::npos) << s.output;
 }
 
 TEST(PgppGenerate, AMissingModelIsNamed) {
-  const auto r = run("generate hello --model /nonexistent/model.gguf");
+  const auto r = pgpp::test::run_pgpp("generate hello --model /nonexistent/model.gguf");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("model.gguf"), std::string::npos) << r.output;
 }
 
 TEST(PgppChat, AnswersResetsAndQuitsAtEndOfInput) {
   pgpp::test::default_decoder();
-  const auto r = run("chat --temperature 0 -n 12 -t 2", "What is 2+2?\n/reset\n");
+  const auto r = pgpp::test::run_pgpp("chat --temperature 0 -n 12 -t 2", "What is 2+2?\n/reset\n");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("conversation cleared"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("4"), std::string::npos) << r.output;
@@ -67,7 +50,7 @@ TEST(PgppChat, AnswersResetsAndQuitsAtEndOfInput) {
 
 TEST(PgppBench, DecoderReportsPromptAndGenerationSpeed) {
   pgpp::test::default_decoder();
-  const auto r = run("bench decoder -p 16 -n 4 -r 1 -t 2 --json");
+  const auto r = pgpp::test::run_pgpp("bench decoder -p 16 -n 4 -r 1 -t 2 --json");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("\"test\":\"pp16\""), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\"test\":\"tg4\""), std::string::npos) << r.output;

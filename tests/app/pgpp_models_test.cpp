@@ -1,33 +1,17 @@
 // `pgpp models` run as a person runs it, on the real default models.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
 
+#include "tests/common/pgpp_command.h"
 #include "tests/common/test_models.h"
 
 namespace {
 
-struct Result {
-  int status;
-  std::string output;
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(PGPP_BINARY_DIR) + "/pgpp " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
-  const int status = p ? pclose(p) : -1;
-  return {WEXITSTATUS(status), out};
-}
-
 TEST(PgppModels, ListsTheDefaultDecoderAndEncoderWithTheirFacts) {
   pgpp::test::default_decoder();
   pgpp::test::default_encoder();
-  const auto r = run("models");
+  const auto r = pgpp::test::run_pgpp("models");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("SmolLM2-135M-Instruct.Q4_1.gguf  (default)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("llama, 30 layers, 576 embedding, 9 heads (3 kv)"), std::string::npos) << r.output;
@@ -37,7 +21,7 @@ TEST(PgppModels, ListsTheDefaultDecoderAndEncoderWithTheirFacts) {
 }
 
 TEST(PgppModels, JsonOutputForScripts) {
-  const auto r = run("models --json " + pgpp::test::default_decoder().string());
+  const auto r = pgpp::test::run_pgpp("models --json " + pgpp::test::default_decoder().string());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("\"context_length\": 8192"), std::string::npos) << r.output;
 }
@@ -45,7 +29,7 @@ TEST(PgppModels, JsonOutputForScripts) {
 TEST(PgppModels, ABrokenModelFileIsReportedByNameAndTheCommandFails) {
   const auto dir = pgpp::test::make_temp_dir("models");
   { FILE* f = fopen((dir / "broken.gguf").c_str(), "w"); fputs("GGUF", f); fclose(f); }
-  const auto r = run("models " + dir.string());
+  const auto r = pgpp::test::run_pgpp("models " + dir.string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("broken.gguf"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("ends early"), std::string::npos) << r.output;

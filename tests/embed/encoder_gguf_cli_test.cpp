@@ -2,35 +2,19 @@
 // default encoder converted to GGUF (tests/common/bert_gguf_converter).
 #include <gtest/gtest.h>
 
-#include <array>
 #include <cmath>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "embed/encoder.h"
 #include "tests/common/bert_gguf_converter.h"
+#include "tests/common/pgpp_command.h"
 #include "tests/common/test_models.h"
 
 namespace pgpp::embed {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Result {
-  int status;
-  std::string output;
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(PGPP_BINARY_DIR) + "/pgpp " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
-  const int status = p ? pclose(p) : -1;
-  return {WEXITSTATUS(status), out};
-}
 
 class PgppGgufEncoder : public testing::Test {
  protected:
@@ -48,7 +32,7 @@ class PgppGgufEncoder : public testing::Test {
 
 TEST_F(PgppGgufEncoder, EmbedPrintsTheSameVectorAsTheFolder) {
   const std::string text = "The cat sat on the mat.";
-  const auto r = run("embed --threads 2 --json --model " + model_.string() + " '" + text + "'");
+  const auto r = test::run_pgpp("embed --threads 2 --json --model " + model_.string() + " '" + text + "'");
   ASSERT_EQ(r.status, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output.substr(r.output.find('[')));
   ASSERT_EQ(j.size(), 1u);
@@ -65,7 +49,7 @@ TEST_F(PgppGgufEncoder, EmbedPrintsTheSameVectorAsTheFolder) {
 }
 
 TEST_F(PgppGgufEncoder, ModelsShowsTheEncoderFacts) {
-  const auto r = run("models " + model_.string());
+  const auto r = test::run_pgpp("models " + model_.string());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("encoder  " + model_.string()), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("format          GGUF"), std::string::npos) << r.output;
@@ -82,13 +66,13 @@ TEST_F(PgppGgufEncoder, BrokenEncoderFilesFailWithTheReason) {
   o.vocabulary_only = true;
   o.pooling_type = 4;
   test::write_bert_gguf(test::default_encoder(), rank, o);
-  auto r = run("models " + rank.string());
+  auto r = test::run_pgpp("models " + rank.string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("encoder  " + rank.string()), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("reranker.gguf: bert.pooling_type 4 is not supported"), std::string::npos)
       << r.output;
 
-  r = run("embed --model " + test::default_decoder().string() + " hello");
+  r = test::run_pgpp("embed --model " + test::default_decoder().string() + " hello");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("architecture 'llama' is not supported as an encoder"), std::string::npos)
       << r.output;

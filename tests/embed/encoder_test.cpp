@@ -13,39 +13,14 @@
 #include "embed/sha256.h"
 #include "kernels/error.h"
 #include "tests/common/test_models.h"
+#include "tests/embed/encoder_goldens.h"
 #include "tests/kernels/simd_levels.h"
 
 namespace pgpp::embed {
 namespace {
 
-struct Goldens {
-  std::vector<std::string> texts;
-  std::vector<float> vectors;
-  int dim = 0;
-};
-
-const Goldens& goldens() {
-  static const Goldens g = [] {
-    Goldens out;
-    const std::string dir = std::string(PGPP_TEST_DATA_DIR) + "/encoder/";
-    std::ifstream texts(dir + "embed_texts.json");
-    out.texts = nlohmann::json::parse(texts).get<std::vector<std::string>>();
-    std::ifstream meta(dir + "embed_meta.json");
-    out.dim = nlohmann::json::parse(meta).at("dim");
-    std::ifstream bin(dir + "embeddings.f32", std::ios::binary);
-    out.vectors.resize(out.texts.size() * static_cast<std::size_t>(out.dim));
-    bin.read(reinterpret_cast<char*>(out.vectors.data()), static_cast<std::streamsize>(out.vectors.size() * 4));
-    EXPECT_TRUE(bin) << "tests/data/encoder/embeddings.f32 is short";
-    return out;
-  }();
-  return g;
-}
-
-double cosine(const float* a, const float* b, int n) {
-  double ab = 0, aa = 0, bb = 0;
-  for (int i = 0; i < n; ++i) ab += double(a[i]) * b[i], aa += double(a[i]) * a[i], bb += double(b[i]) * b[i];
-  return ab / std::sqrt(aa * bb);
-}
+using test_goldens::cosine;
+using test_goldens::goldens;
 
 void expect_matches_goldens(const std::vector<float>& got, const std::string& what) {
   const auto& g = goldens();
