@@ -59,7 +59,10 @@ AnswerEntry entry_of(const rag::Answer& a) {
 }  // namespace
 
 QString describe_decoder_file(const QString& path) {
-  const kernels::GgufFile file(path.toStdString());
+  return describe_decoder(kernels::GgufFile(path.toStdString()));
+}
+
+QString describe_decoder(const kernels::GgufFile& file) {
   const auto f = llm::read_decoder_facts(file);
   QString mix;
   for (const auto& [type, count] : f.tensor_types) {
@@ -144,8 +147,8 @@ void RagWorker::open(const DesktopSettings& settings) {
 
     step = "load the decoder " + settings.decoder;
     emit logLine("Loading decoder " + settings.decoder);
-    const QString decoder_facts = describe_decoder_file(settings.decoder);
     model_ = llm::LlamaModel::load(settings.decoder.toStdString());
+    const QString decoder_facts = describe_decoder(model_->file());  // the file already open
     llm::SessionOptions so;
     so.context = settings.context;
     so.max_tokens = 256;

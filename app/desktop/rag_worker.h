@@ -17,6 +17,7 @@
 
 namespace pgpp::kernels {
 class CpuBackend;
+class GgufFile;
 }
 namespace pgpp::embed {
 class Encoder;
@@ -90,6 +91,7 @@ class RagWorker : public QObject {
 
 // "llama, 135M parameters, 30 layers, ..." as `pgpp models` describes them; throws pgpp::Error.
 QString describe_decoder_file(const QString& path);
+QString describe_decoder(const kernels::GgufFile& file);
 QString describe_encoder_folder(const QString& path);
 
 }  // namespace pgpp::app
