@@ -2,6 +2,10 @@
 # needs no edit here; CONFIGURE_DEPENDS re-globs on every build.
 function(pgpp_add_layer name dir)
   file(GLOB_RECURSE _sources CONFIGURE_DEPENDS ${dir}/*.cpp)
+  # A layer's cuda/ folder holds the code that drives the CUDA backend: built only with it.
+  if(NOT PGPP_HAVE_CUDA)
+    list(FILTER _sources EXCLUDE REGEX "/cuda/")
+  endif()
   if(_sources)
     add_library(${name} STATIC ${_sources})
     target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
