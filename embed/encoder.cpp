@@ -91,8 +91,15 @@ Encoder::Encoder(const std::filesystem::path& model, kernels::CpuBackend& cpu, k
   device_ = resolve_device(device);
 #if PGPP_HAVE_CUDA
   if (device_.device == kernels::Device::Cuda) {
-    gpu_ = std::make_unique<GpuForward>(*model_);
-    batch_size_ = 256;  // the GPU needs many tokens per launch to be busy; 256 x 256 is ~0.7 GB
+    try {
+      gpu_ = std::make_unique<GpuForward>(*model_);
+    } catch (const Error& e) {
+      if (device != kernels::Device::Auto) throw;
+      // auto promises a working encoder: a model the GPU code cannot run stays on the CPU.
+      spdlog::warn("{}; the encoder runs on the CPU", e.what());
+      device_ = {kernels::Device::Cpu, std::string("cpu: ") + e.what()};
+    }
+    if (gpu_) batch_size_ = 256;  // the GPU needs many tokens per launch to be busy; 256 x 256 is ~0.7 GB
   }
 #endif
 }
@@ -189,8 +196,12 @@ EmbedResult Encoder::embed_detailed(const std::vector<std::string>& texts, const
   result.truncated.resize(n);
 
   std::vector<Tokenized> tokenized(n);
+  // Texts are tokenized independently, so over the pool: on the GPU the forward pass is fast
+  // enough that one thread of tokenizing would be a large share of the time (unmeasured).
+  cpu_.pool().parallel_for(static_cast<int64_t>(n), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) tokenized[i] = tokenizer_.encode(texts[i], max_tokens_);
+  }, 8);
   for (std::size_t i = 0; i < n; ++i) {
-    tokenized[i] = tokenizer_.encode(texts[i], max_tokens_);
     result.tokens[i] = static_cast<int>(tokenized[i].ids.size());
     result.truncated[i] = tokenized[i].truncated;
     if (tokenized[i].truncated) {

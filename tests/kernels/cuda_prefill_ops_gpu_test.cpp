@@ -35,7 +35,7 @@ TEST(CudaPrefillOps, NeedsACudaBuild) {
 #include "kernels/float16.h"
 #include "kernels/matmul.h"
 #include "kernels/quant/dequantize.h"
-#include "kernels/quant/quantize.h"
+#include "tests/kernels/random_weights.h"
 
 namespace pgpp::kernels::cuda {
 namespace {
@@ -60,45 +60,6 @@ std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float scale =
   std::vector<float> v(n);
   for (auto& f : v) f = d(rng);
   return v;
-}
-
-// Random weights of `type`, rows x cols: F16 and Q8_0 from random floats (Q8_0 through the
-// quantizer), the other block types as random bytes with sane f16 scale fields at their GGUF
-// offsets (Q4_0: d at 0; Q4_K: d at 0, dmin at 2; Q6_K: d at 208).
-std::vector<uint8_t> random_weights(DType type, int64_t cols, int64_t rows, std::mt19937& rng) {
-  const std::size_t row = row_bytes(type, cols);
-  std::vector<uint8_t> w(row * static_cast<std::size_t>(rows));
-  if (type == DType::F16 || type == DType::Q8_0) {
-    for (int64_t r = 0; r < rows; ++r) {
-      const std::vector<float> f = random_floats(static_cast<std::size_t>(cols), rng, 0.05f);
-      uint8_t* dst = w.data() + static_cast<std::size_t>(r) * row;
-      if (type == DType::Q8_0) {
-        quant::quantize_row_q8_0(f.data(), dst, cols);
-      } else {
-        for (int64_t c = 0; c < cols; ++c) {
-          const uint16_t h = fp32_to_fp16(f[c]);
-          std::memcpy(dst + 2 * c, &h, 2);
-        }
-      }
-    }
-    return w;
-  }
-  std::uniform_int_distribution<int> byte(0, 255);
-  for (auto& b : w) b = static_cast<uint8_t>(byte(rng));
-  std::uniform_real_distribution<float> scale(0.001f, 0.02f);
-  const auto traits = dtype_traits(type);
-  std::vector<std::pair<int, bool> > fields;  // offset, may be negative
-  if (type == DType::Q4_0) fields = {{0, false}};
-  if (type == DType::Q4_K) fields = {{0, false}, {2, true}};
-  if (type == DType::Q6_K) fields = {{208, false}};
-  for (std::size_t off = 0; off < w.size(); off += static_cast<std::size_t>(traits.block_bytes)) {
-    for (auto [at, signed_field] : fields) {
-      const float s = scale(rng) * (signed_field && byte(rng) < 128 ? -1.0f : 1.0f);
-      const uint16_t h = fp32_to_fp16(s);
-      std::memcpy(&w[off + static_cast<std::size_t>(at)], &h, 2);
-    }
-  }
-  return w;
 }
 
 class CudaPrefillOps : public ::testing::Test {
@@ -137,7 +98,7 @@ TEST_F(CudaPrefillOps, MatmulGemmMatchesCpuForEveryTypeAndRaggedSize) {
                              " tokens=" + std::to_string(c.n_tokens) +
                              " cols=" + std::to_string(c.cols) + " rows=" + std::to_string(c.rows);
     SCOPED_TRACE(name);
-    const std::vector<uint8_t> w = random_weights(c.type, c.cols, c.rows, rng_);
+    const std::vector<uint8_t> w = testing::random_weight_rows(c.type, c.rows, c.cols, rng_);
     const std::vector<float> x = random_floats(static_cast<std::size_t>(c.n_tokens * c.cols), rng_);
 
     std::vector<float> w_floats(static_cast<std::size_t>(c.rows * c.cols));
