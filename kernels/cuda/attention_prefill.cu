@@ -37,7 +37,7 @@ struct PrefillArgs {
 template <int kDimsPerLane>
 __global__ void __launch_bounds__(kWarps * 32) prefill_attention_kernel(PrefillArgs a) {
   constexpr int kDim = 32 * kDimsPerLane;
-  extern __shared__ float shared[];
+  extern __shared__ __align__(16) float shared[];
   float* queries = shared;                           // kQueriesPerBlock x kDim
   float* keys = queries + kQueriesPerBlock * kDim;   // kKeysPerTile x (kDim + 1)
   float* values = keys + kKeysPerTile * (kDim + 1);  // kKeysPerTile x kDim

@@ -147,7 +147,7 @@ struct PackedArgs {
 template <int kDimsPerLane>
 __global__ void __launch_bounds__(kWarps * 32) packed_attention_kernel(PackedArgs a) {
   constexpr int kDim = 32 * kDimsPerLane;
-  __shared__ float queries[kQueriesPerBlock * kDim];
+  __shared__ __align__(16) float queries[kQueriesPerBlock * kDim];
   __shared__ float keys[kKeysPerTile * (kDim + 1)];
   __shared__ float values[kKeysPerTile * kDim];
 
