@@ -25,6 +25,7 @@ TEST(EncoderCuda, NeedsACudaBuild) {
 #include "embed/encoder.h"
 #include "kernels/cuda/cuda_context.h"
 #include "kernels/cuda/cuda_device.h"
+#include "tests/common/bert_gguf_converter.h"
 #include "tests/common/test_models.h"
 #include "tests/embed/encoder_goldens.h"
 
@@ -130,6 +131,26 @@ TEST_F(EncoderCuda, HiddenStatesOfEveryTokenMatchTheCpuForward) {
     norm += double(ref[i]) * ref[i];
   }
   EXPECT_LT(std::sqrt(diff / norm), 2e-2);
+}
+
+TEST_F(EncoderCuda, QuantizedGgufWithClsPoolingMatchesTheCpu) {
+  // The GGUF path: Q8_0 matrices are expanded to FP16 at load and the file asks for CLS
+  // pooling, so this covers what the folder does not (quantized weights, the CLS kernel).
+  const std::filesystem::path dir = test::make_temp_dir("encoder_cuda_gguf");
+  const std::filesystem::path file = dir / "all-minilm-l6-v2.q8_0.cls.gguf";
+  test::BertGgufOptions options;
+  options.matrices = kernels::DType::Q8_0;
+  options.pooling_type = 2;  // CLS
+  test::write_bert_gguf(test::default_encoder(), file, options);
+  {
+    Encoder cpu_encoder(file, cpu_);
+    Encoder gpu_encoder(file, cpu_, kernels::Device::Cuda);
+    ASSERT_EQ(gpu_encoder.pooling(), Pooling::Cls);
+    const auto& g = goldens();
+    expect_close(gpu_encoder.embed(g.texts), cpu_encoder.embed(g.texts), g.dim, 0.999,
+                 "Q8_0 GGUF, CLS");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
