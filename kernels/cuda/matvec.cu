@@ -17,7 +17,7 @@
 
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/few_token_ops.h"
-#include "kernels/cuda/weight_types.cuh"
+#include "kernels/cuda/weight_types.h"
 
 namespace pgpp::kernels::cuda {
 

@@ -1,7 +1,8 @@
 #pragma once
 // The weight types the GPU kernels decode, and the switch that turns a run-time DType into a
 // kernel instantiated for it (so each kernel's decode loop inlines one format's arithmetic).
-// Included by .cu files only.
+// Plain C++ with no CUDA types: the checks run before anything reaches the GPU, so a CPU test
+// (tests/kernels/cuda_weight_checks_test.cpp) verifies them on any machine.
 #include <string>
 #include <type_traits>
 
