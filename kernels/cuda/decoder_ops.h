@@ -47,9 +47,12 @@ void add_bias(CudaContext& ctx, float* y, const float* bias, int64_t n_rows, int
 
 // RoPE in place, as cpu::Rope::apply: x is n_tokens rows of n_heads * head_dim; token t is at
 // positions[t]; theta holds n_rot/2 angles per position step (cpu::Rope::theta(i)); neox picks
-// the pairing (x[i], x[i + n_rot/2]) instead of (x[2i], x[2i+1]).
+// the pairing (x[i], x[i + n_rot/2]) instead of (x[2i], x[2i+1]). theta is in double, as the
+// CPU keeps it: a float theta alone is off by up to 2^-24 relative, which at position 100000
+// turns the angle by ~0.006 rad (the angles are formed and reduced in double, then rotated in
+// float).
 void rope(CudaContext& ctx, float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot,
-          bool neox, const float* theta, const int32_t* positions);
+          bool neox, const double* theta, const int32_t* positions);
 
 // out[i] = silu(gate[i]) * up[i]; out may be gate.
 void swiglu(CudaContext& ctx, const float* gate, const float* up, int64_t n, float* out);

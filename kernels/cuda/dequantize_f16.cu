@@ -9,7 +9,7 @@
 
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/prefill_ops.h"
-#include "kernels/cuda/weight_types.cuh"
+#include "kernels/cuda/weight_types.h"
 
 namespace pgpp::kernels::cuda {
 
@@ -60,9 +60,9 @@ __global__ void dequantize_rows_f16(const uint8_t* w, std::size_t row_bytes, int
 
 void dequantize_to_f16(CudaContext& ctx, const DeviceMatrix& w, int64_t row0, int64_t n_rows,
                        uint16_t* out) {
-  const std::string op = "dequantize " + std::string(dtype_name(w.type)) + " rows " +
-                         std::to_string(row0) + ".." + std::to_string(row0 + n_rows) + " of " +
-                         std::to_string(w.rows) + "x" + std::to_string(w.cols) + " to FP16";
+  const std::string op = "dequantize " + type_name(w.type) + " rows " + std::to_string(row0) +
+                         ".." + std::to_string(row0 + n_rows) + " of " + std::to_string(w.rows) +
+                         "x" + std::to_string(w.cols) + " to FP16";
   check_matrix(w.type, w.cols, w.rows, w.row_bytes, op);
   if (row0 < 0 || n_rows < 0 || row0 + n_rows > w.rows)
     throw Error("CUDA " + op + ": rows out of range");

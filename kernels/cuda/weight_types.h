@@ -1,7 +1,8 @@
 #pragma once
 // The weight types the GPU kernels decode, and the switch that turns a run-time DType into a
 // kernel instantiated for it (so each kernel's decode loop inlines one format's arithmetic).
-// Included by .cu files only.
+// Plain C++ with no CUDA types: the checks run before anything reaches the GPU, so a CPU test
+// (tests/kernels/cuda_weight_checks_test.cpp) verifies them on any machine.
 #include <string>
 #include <type_traits>
 
@@ -10,6 +11,11 @@
 #include "kernels/quant/block_decode.h"
 
 namespace pgpp::kernels::cuda {
+
+// A type's name for messages, safe for ids this build does not know (dtype_name is not).
+inline std::string type_name(DType type) {
+  return dtype_name_of_id(static_cast<uint32_t>(type));
+}
 
 template <DType T>
 using TypeTag = std::integral_constant<DType, T>;
@@ -62,7 +68,7 @@ void with_weight_type(DType type, const std::string& operation, Fn&& fn) {
       fn(TypeTag<DType::Q8_K>{});
       return;
     default:
-      throw Error("CUDA " + operation + ": " + dtype_name_of_id(static_cast<uint32_t>(type)) +
+      throw Error("CUDA " + operation + ": " + type_name(type) +
                   " weights are not supported on the GPU");
   }
 }
@@ -73,7 +79,7 @@ inline void check_matrix(DType type, int64_t cols, int64_t rows, std::size_t row
                          const std::string& operation) {
   const auto layout = quant::block::layout_of(type);
   if (layout.weights == 0) {
-    throw Error("CUDA " + operation + ": " + dtype_name_of_id(static_cast<uint32_t>(type)) +
+    throw Error("CUDA " + operation + ": " + type_name(type) +
                 " weights are not supported on the GPU");
   }
   if (cols <= 0 || rows < 0 || cols % layout.weights != 0) {
