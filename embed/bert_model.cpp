@@ -135,7 +135,8 @@ void BertModel::load(const Weights& w, kernels::CpuBackend& cpu) {
   };
   auto lin = [&](Part part, int64_t layer, int64_t in, int64_t out) {
     const std::string n = w.name(part, layer);
-    return Linear{pack(cpu, tensor(n + ".weight", in, out)), vec(n + ".bias", out)};
+    const kernels::TensorView& weight = tensor(n + ".weight", in, out);
+    return Linear{pack(cpu, weight), weight, vec(n + ".bias", out)};
   };
 
   word_embeddings_ = tensor(w.name(Part::WordEmbeddings, 0) + ".weight", h, -1);

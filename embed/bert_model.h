@@ -44,14 +44,9 @@ class BertModel {
   // Rows of the word-embedding table: token ids must stay below it.
   int64_t vocab_rows() const { return word_embeddings_.rows(); }
 
-  // Final hidden states of every token: ids holds the sequences end to end, seq_begin their
-  // starts (n_seqs + 1 entries, the last = ids.size()). Returns ids.size() x hidden floats.
-  std::vector<float> forward(kernels::CpuBackend& cpu, const std::vector<int32_t>& ids,
-                             const std::vector<int64_t>& seq_begin) const;
-
- private:
   struct Linear {
     kernels::cpu::PackedWeight w;
+    kernels::TensorView weight;  // the same matrix as stored in the file (kept mapped)
     std::vector<float> bias;
   };
   struct Norm {
@@ -62,6 +57,20 @@ class BertModel {
     Norm attn_norm, ffn_norm;
   };
 
+  // The weights as loaded, for a backend that lays them out its own way (embed/cuda's GPU
+  // encoder converts them to FP16 once, reading the file's matrices, not the packed panels).
+  const kernels::TensorView& word_embeddings() const { return word_embeddings_; }
+  const std::vector<float>& position_embeddings() const { return position_embeddings_; }
+  const std::vector<float>& token_type0() const { return token_type0_; }
+  const Norm& embedding_norm() const { return embedding_norm_; }
+  const std::vector<Layer>& layers() const { return layers_; }
+
+  // Final hidden states of every token: ids holds the sequences end to end, seq_begin their
+  // starts (n_seqs + 1 entries, the last = ids.size()). Returns ids.size() x hidden floats.
+  std::vector<float> forward(kernels::CpuBackend& cpu, const std::vector<int32_t>& ids,
+                             const std::vector<int64_t>& seq_begin) const;
+
+ private:
   // One file's tensors: `find` returns nullptr for a missing one, `name` gives a part's name.
   enum class Part { WordEmbeddings, PositionEmbeddings, TokenTypes, EmbeddingNorm, Query, Key, Value,
                     AttentionOut, AttentionNorm, FfnUp, FfnDown, FfnNorm };

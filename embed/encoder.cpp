@@ -13,6 +13,11 @@
 #include "kernels/error.h"
 #include "kernels/gguf_file.h"
 
+#if PGPP_HAVE_CUDA
+#include "embed/cuda/bert_cuda.h"
+#include "kernels/cuda/cuda_context.h"
+#endif
+
 namespace pgpp::embed {
 
 namespace {
@@ -35,9 +40,30 @@ std::shared_ptr<const kernels::GgufFile> open_if_gguf(const std::filesystem::pat
   return file;
 }
 
+// Where the forward pass will run; a CPU-only build refuses Cuda with its own reason.
+kernels::DeviceChoice resolve_device(kernels::Device requested) {
+#if !PGPP_HAVE_CUDA
+  if (requested == kernels::Device::Cuda) {
+    throw Error("encoder: --device cuda: this build has no CUDA backend (configured without nvcc or with "
+                "PGPP_CUDA=OFF)");
+  }
+#endif
+  return kernels::choose_device(requested);
+}
+
 }  // namespace
 
-Encoder::Encoder(const std::filesystem::path& model, kernels::CpuBackend& cpu)
+#if PGPP_HAVE_CUDA
+struct Encoder::GpuForward {
+  kernels::cuda::CudaContext ctx;
+  BertCuda model;
+  explicit GpuForward(const BertModel& cpu_model) : ctx(0), model(cpu_model, ctx) {}
+};
+#else
+struct Encoder::GpuForward {};
+#endif
+
+Encoder::Encoder(const std::filesystem::path& model, kernels::CpuBackend& cpu, kernels::Device device)
     : path_(model),
       cpu_(cpu),
       gguf_(open_if_gguf(model)),
@@ -62,6 +88,20 @@ Encoder::Encoder(const std::filesystem::path& model, kernels::CpuBackend& cpu)
                 std::to_string(tokenizer_.vocab_size()) + " tokens but the word embeddings only " +
                 std::to_string(model_->vocab_rows()) + " rows");
   }
+  device_ = resolve_device(device);
+#if PGPP_HAVE_CUDA
+  if (device_.device == kernels::Device::Cuda) {
+    try {
+      gpu_ = std::make_unique<GpuForward>(*model_);
+    } catch (const Error& e) {
+      if (device != kernels::Device::Auto) throw;
+      // auto promises a working encoder: a model the GPU code cannot run stays on the CPU.
+      spdlog::warn("{}; the encoder runs on the CPU", e.what());
+      device_ = {kernels::Device::Cpu, std::string("cpu: ") + e.what()};
+    }
+    if (gpu_) batch_size_ = 256;  // the GPU needs many tokens per launch to be busy; 256 x 256 is ~0.7 GB
+  }
+#endif
 }
 
 void Encoder::load_folder(const std::filesystem::path& folder, kernels::CpuBackend& cpu) {
@@ -113,6 +153,39 @@ std::vector<float> Encoder::embed(const std::vector<std::string>& texts, const P
   return embed_detailed(texts, progress).vectors;
 }
 
+std::vector<float> Encoder::embed_batch(const std::vector<int32_t>& ids, const std::vector<int64_t>& begin) {
+  const int64_t dim = model_->config().hidden;
+  const std::size_t n_seqs = begin.size() - 1;
+#if PGPP_HAVE_CUDA
+  if (gpu_) {
+    return gpu_->model.embed(ids, begin,
+                             pooling_ == Pooling::Cls ? kernels::cuda::Pooling::Cls : kernels::cuda::Pooling::Mean,
+                             normalize_);
+  }
+#endif
+  const std::vector<float> hidden = model_->forward(cpu_, ids, begin);
+  std::vector<float> vectors(n_seqs * static_cast<std::size_t>(dim));
+  for (std::size_t s = 0; s < n_seqs; ++s) {
+    const int64_t s0 = begin[s], s1 = begin[s + 1];
+    float* out = vectors.data() + s * static_cast<std::size_t>(dim);
+    if (pooling_ == Pooling::Cls) {
+      std::copy_n(hidden.data() + s0 * dim, dim, out);
+    } else {  // mean over every token, [CLS] and [SEP] included, as sentence-transformers does
+      std::vector<double> acc(static_cast<std::size_t>(dim), 0.0);
+      for (int64_t t = s0; t < s1; ++t)
+        for (int64_t c = 0; c < dim; ++c) acc[c] += hidden[t * dim + c];
+      for (int64_t c = 0; c < dim; ++c) out[c] = static_cast<float>(acc[c] / static_cast<double>(s1 - s0));
+    }
+    if (normalize_) {  // torch.nn.functional.normalize: x / max(||x||, 1e-12)
+      double sq = 0;
+      for (int64_t c = 0; c < dim; ++c) sq += static_cast<double>(out[c]) * out[c];
+      const double inv = 1.0 / std::max(std::sqrt(sq), 1e-12);
+      for (int64_t c = 0; c < dim; ++c) out[c] = static_cast<float>(out[c] * inv);
+    }
+  }
+  return vectors;
+}
+
 EmbedResult Encoder::embed_detailed(const std::vector<std::string>& texts, const Progress& progress) {
   std::lock_guard lock(mutex_);
   const std::size_t n = texts.size();
@@ -123,8 +196,12 @@ EmbedResult Encoder::embed_detailed(const std::vector<std::string>& texts, const
   result.truncated.resize(n);
 
   std::vector<Tokenized> tokenized(n);
+  // Texts are tokenized independently, so over the pool: on the GPU the forward pass is fast
+  // enough that one thread of tokenizing would be a large share of the time (unmeasured).
+  cpu_.pool().parallel_for(static_cast<int64_t>(n), [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) tokenized[i] = tokenizer_.encode(texts[i], max_tokens_);
+  }, 8);
   for (std::size_t i = 0; i < n; ++i) {
-    tokenized[i] = tokenizer_.encode(texts[i], max_tokens_);
     result.tokens[i] = static_cast<int>(tokenized[i].ids.size());
     result.truncated[i] = tokenized[i].truncated;
     if (tokenized[i].truncated) {
@@ -148,24 +225,10 @@ EmbedResult Encoder::embed_detailed(const std::vector<std::string>& texts, const
       ids.insert(ids.end(), t.begin(), t.end());
       begin.push_back(static_cast<int64_t>(ids.size()));
     }
-    const std::vector<float> hidden = model_->forward(cpu_, ids, begin);
+    const std::vector<float> vectors = embed_batch(ids, begin);
     for (std::size_t j = b0; j < b1; ++j) {
-      const int64_t s0 = begin[j - b0], s1 = begin[j - b0 + 1];
-      float* out = result.vectors.data() + order[j] * static_cast<std::size_t>(dim);
-      if (pooling_ == Pooling::Cls) {
-        std::copy_n(hidden.data() + s0 * dim, dim, out);
-      } else {  // mean over every token, [CLS] and [SEP] included, as sentence-transformers does
-        std::vector<double> acc(static_cast<std::size_t>(dim), 0.0);
-        for (int64_t t = s0; t < s1; ++t)
-          for (int64_t c = 0; c < dim; ++c) acc[c] += hidden[t * dim + c];
-        for (int64_t c = 0; c < dim; ++c) out[c] = static_cast<float>(acc[c] / static_cast<double>(s1 - s0));
-      }
-      if (normalize_) {  // torch.nn.functional.normalize: x / max(||x||, 1e-12)
-        double sq = 0;
-        for (int64_t c = 0; c < dim; ++c) sq += static_cast<double>(out[c]) * out[c];
-        const double inv = 1.0 / std::max(std::sqrt(sq), 1e-12);
-        for (int64_t c = 0; c < dim; ++c) out[c] = static_cast<float>(out[c] * inv);
-      }
+      std::copy_n(vectors.data() + (j - b0) * static_cast<std::size_t>(dim), dim,
+                  result.vectors.data() + order[j] * static_cast<std::size_t>(dim));
     }
     done = b1;
     if (progress && !progress(done, n)) throw Cancelled();

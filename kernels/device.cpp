@@ -14,9 +14,12 @@ Device parse_device(std::string_view name) {
 
 std::string_view device_name(Device d) {
   switch (d) {
-    case Device::Auto: return "auto";
-    case Device::Cpu: return "cpu";
-    case Device::Cuda: return "cuda";
+    case Device::Auto:
+      return "auto";
+    case Device::Cpu:
+      return "cpu";
+    case Device::Cuda:
+      return "cuda";
   }
   return "?";
 }

@@ -69,7 +69,7 @@ class LlamaModel {
   void forward(kernels::CpuBackend& cpu, KvCache& cache, const std::vector<int32_t>& tokens, bool all_logits,
                std::vector<float>& logits, int64_t batch_size = 256) const;
 
- private:
+  // The tensors of one block, as checked at load (what another backend uploads).
   struct Layer {
     const kernels::TensorView* attn_norm;
     const kernels::TensorView* wq;
@@ -85,6 +85,13 @@ class LlamaModel {
     const kernels::TensorView* down;
   };
 
+  const std::vector<Layer>& layers() const { return layers_; }
+  const kernels::TensorView& token_embd() const { return *token_embd_; }
+  const kernels::TensorView& output_norm() const { return *output_norm_; }
+  const kernels::TensorView& output() const { return *output_; }
+  const kernels::cpu::Rope& rope() const { return *rope_; }
+
+ private:
   void forward_batch(kernels::CpuBackend& cpu, KvCache& cache, const int32_t* tokens, int64_t n, bool all_logits,
                      float* logits) const;
   const kernels::TensorView& require(const std::string& name, std::vector<int64_t> shape) const;

@@ -87,12 +87,10 @@ double GenerationResult::decode_tokens_per_second() const {
 }
 
 Session::Session(const LlamaModel& model, kernels::CpuBackend& cpu, SessionOptions options)
-    : model_(model),
-      cpu_(cpu),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       tokenizer_(Tokenizer::from_gguf(model.file())),
       template_(pick_template(model, options_)),
-      cache_(model.make_cache(options_.context)) {}
+      runner_(make_decoder_runner(model, cpu, options_.device, options_.context)) {}
 
 std::vector<int32_t> Session::encode_chat(const std::vector<ChatMessage>& messages) const {
   // The rendered prompt already holds the BOS text where the template wants it.
@@ -119,18 +117,17 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Tex
   GenerationResult r;
   r.prompt_tokens = static_cast<int64_t>(prompt.size());
   if (prompt.empty()) throw Error("empty prompt: nothing to continue");
-  if (r.prompt_tokens >= cache_.capacity()) {
+  if (r.prompt_tokens >= runner_->capacity()) {
     throw Error("the prompt has " + std::to_string(r.prompt_tokens) + " tokens; the context holds " +
-                std::to_string(cache_.capacity()) + " (shorten the prompt or raise the context length)");
+                std::to_string(runner_->capacity()) + " (shorten the prompt or raise the context length)");
   }
   const auto t0 = Clock::now();
   // Keep the cached prefix shared with this prompt; at least the last prompt token runs again,
   // since its logits choose the first new token.
-  const int64_t keep = std::min(cache_.common_prefix(prompt), r.prompt_tokens - 1);
-  cache_.truncate(keep);
+  const int64_t keep = std::min(runner_->common_prefix(prompt), r.prompt_tokens - 1);
+  runner_->truncate(keep);
   r.reused_tokens = keep;
 
-  std::vector<float> logits;
   for (int64_t b = keep; b < r.prompt_tokens; b += options_.batch_size) {
     if (stop.stop_requested()) {
       r.stop = StopReason::Cancelled;
@@ -138,11 +135,16 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Tex
       return r;
     }
     const int64_t e = std::min(r.prompt_tokens, b + options_.batch_size);
-    model_.forward(cpu_, cache_, std::vector<int32_t>(prompt.begin() + b, prompt.begin() + e), false, logits,
-                   options_.batch_size);
+    runner_->forward(std::span<const int32_t>(prompt).subspan(static_cast<std::size_t>(b), static_cast<std::size_t>(e - b)),
+                     options_.batch_size);
   }
 
   Sampler sampler(options_.sampling);
+  // Greedy without penalties needs only the index of the largest logit, which the GPU runner
+  // finds without copying the logits back.
+  const SamplerParams& sp = options_.sampling;
+  const bool device_greedy = sp.temperature <= 0 && sp.repeat_penalty == 1.0f && sp.presence_penalty == 0.0f &&
+                             sp.frequency_penalty == 0.0f;
   std::vector<int32_t> history = prompt;
   StreamingDetokenizer detok(*tokenizer_);
   std::vector<std::string> stops = template_.stop_strings();
@@ -165,7 +167,7 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Tex
       r.stop = StopReason::MaxTokens;
       break;
     }
-    const int32_t next = sampler.sample(logits, history);
+    const int32_t next = device_greedy ? runner_->argmax_logits() : sampler.sample(runner_->logits(), history);
     ++r.generated_tokens;
     if (first) {
       r.prefill_seconds = seconds_since(t0);
@@ -182,7 +184,7 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Tex
       r.stop = StopReason::StopString;
       break;
     }
-    if (cache_.size() >= cache_.capacity()) {
+    if (runner_->size() >= runner_->capacity()) {
       r.stop = StopReason::ContextFull;
       break;
     }
@@ -194,7 +196,7 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Tex
       r.stop = StopReason::Cancelled;
       break;
     }
-    model_.forward(cpu_, cache_, {next}, false, logits);
+    runner_->forward(std::span<const int32_t>(&next, 1), 1);
   }
   if (first) r.prefill_seconds = seconds_since(t0);
   else r.decode_seconds = seconds_since(t1);

@@ -24,8 +24,9 @@
 #include <vector>
 
 #include "kernels/cpu_backend.h"
+#include "kernels/device.h"
 #include "llm/chat_template.h"
-#include "llm/kv_cache.h"
+#include "llm/decoder_runner.h"
 #include "llm/llama_model.h"
 #include "llm/sampler.h"
 #include "llm/tokenizer.h"
@@ -39,6 +40,10 @@ struct SessionOptions {
   SamplerParams sampling = {};
   std::vector<std::string> stop_strings;  // besides the chat template's own
   std::string chat_format;                // "" = from the model's template, else chatml/llama3/llama2
+  // Where the decoder runs (see kernels/device.h). The CUDA runner holds its own copy of the
+  // weights and the KV cache on the GPU; greedy sampling without penalties then picks the
+  // token on the GPU, other samplers read the last row of logits back.
+  kernels::Device device = kernels::Device::Cpu;
 };
 
 enum class StopReason { EndOfGeneration, StopString, MaxTokens, ContextFull, Cancelled };
@@ -68,7 +73,9 @@ class Session {
   const ChatTemplate& chat_template() const { return template_; }
   const SessionOptions& options() const { return options_; }
   SessionOptions& options() { return options_; }
-  int64_t context() const { return cache_.capacity(); }
+  int64_t context() const { return runner_->capacity(); }
+  // Where the decoder runs, e.g. "cuda (NVIDIA H100 80GB HBM3)".
+  std::string device_description() const { return runner_->description(); }
 
   // A reply to `messages` (system prompt first if any), rendered with the chat template.
   GenerationResult chat(const std::vector<ChatMessage>& messages, const TextCallback& on_text = {},
@@ -82,17 +89,15 @@ class Session {
   // Token count of a chat as chat() would send it (for callers that fit prompts to the context).
   int64_t count_tokens(const std::vector<ChatMessage>& messages) const;
   // Forgets the cached conversation.
-  void reset() { cache_.clear(); }
+  void reset() { runner_->truncate(0); }
 
  private:
   std::vector<int32_t> encode_chat(const std::vector<ChatMessage>& messages) const;
 
-  const LlamaModel& model_;
-  kernels::CpuBackend& cpu_;
   SessionOptions options_;
   std::unique_ptr<Tokenizer> tokenizer_;
   ChatTemplate template_;
-  KvCache cache_;
+  std::unique_ptr<DecoderRunner> runner_;
 };
 
 }  // namespace pgpp::llm

@@ -11,6 +11,7 @@
 #include "app/model_locations.h"
 #include "embed/encoder.h"
 #include "kernels/cpu_backend.h"
+#include "kernels/device.h"
 #include "kernels/error.h"
 
 namespace pgpp::app {
@@ -39,7 +40,8 @@ double cpu_seconds() {
 struct Options {
   std::string model;
   int threads = 0;
-  int batch = 32;
+  int batch = 0;  // 0: the encoder's default for its device (32 on the CPU, 256 on the GPU)
+  std::string device = "cpu";
   double min_seconds = 3.0;
   std::vector<int> lengths{32, 128, 256};
   bool json = false;
@@ -48,12 +50,17 @@ struct Options {
 void run(const Options& o) {
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   kernels::CpuBackend cpu(threads);
-  embed::Encoder encoder(o.model.empty() ? default_encoder_path() : std::filesystem::path(o.model), cpu);
-  encoder.set_batch_size(o.batch);
+  embed::Encoder encoder(o.model.empty() ? default_encoder_path() : std::filesystem::path(o.model), cpu,
+                         kernels::parse_device(o.device));
+  if (o.batch > 0) encoder.set_batch_size(o.batch);
+  const int batch_size = encoder.batch_size();
+  const bool gpu = encoder.device() == kernels::Device::Cuda;
   std::vector<BenchRow> rows;
   encoder.embed(std::vector<std::string>(2, bench_passage(16)));  // warm-up: page in the weights
   for (const int len : o.lengths) {
-    const std::vector<std::string> batch(static_cast<std::size_t>(o.batch), bench_passage(len));
+    // On the GPU embed() returns host vectors, so each call ends with the device synchronized:
+    // the wall clock times the GPU's work, not just its queueing.
+    const std::vector<std::string> batch(static_cast<std::size_t>(batch_size), bench_passage(len));
     const int got = encoder.count_tokens(batch[0]);
     if (len > encoder.max_tokens() || got != len) {
       throw Error(fmt::format("bench encoder: a {}-token passage gives {} tokens with this encoder (max {})", len, got,
@@ -69,7 +76,9 @@ void run(const Options& o) {
       passages += batch.size();
       seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     } while (seconds < o.min_seconds);
-    const std::string setting = fmt::format("tokens={} batch={} threads={}", len, o.batch, threads);
+    const std::string setting =
+        gpu ? fmt::format("tokens={} batch={} device={}", len, batch_size, encoder.device_reason())
+            : fmt::format("tokens={} batch={} threads={}", len, batch_size, threads);
     rows.push_back({"encoder", "passages_per_s", setting, passages / seconds, "1/s"});
     rows.push_back({"encoder", "tokens_per_s", setting, passages * len / seconds, "1/s"});
     rows.push_back({"encoder", "passages_per_cpu_s", setting, passages / (cpu_seconds() - cpu0), "1/s"});
@@ -86,7 +95,10 @@ void add_bench_encoder(CLI::App& bench) {
   auto* cmd = bench.add_subcommand("encoder", "Encoder passages/s at 32, 128 and 256 tokens per passage");
   cmd->add_option("--model", opts->model, "Encoder folder (default: the default encoder)");
   cmd->add_option("--threads", opts->threads, "Compute threads (default: one per hardware thread)");
-  cmd->add_option("--batch", opts->batch, "Passages per batch")->capture_default_str();
+  cmd->add_option("--batch", opts->batch, "Passages per batch (default: 32 on the CPU, 256 on the GPU)");
+  cmd->add_option("--device", opts->device, "Where the encoder runs: auto, cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
   cmd->add_option("--lengths", opts->lengths, "Tokens per passage, [CLS] and [SEP] included")->capture_default_str();
   cmd->add_option("--min-seconds", opts->min_seconds, "Time each length at least this long")->capture_default_str();
   cmd->add_flag("--json", opts->json, "Print the table as JSON");

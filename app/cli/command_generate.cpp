@@ -7,6 +7,7 @@
 
 #include "app/model_locations.h"
 #include "kernels/cpu_backend.h"
+#include "kernels/device.h"
 #include "llm/llama_model.h"
 
 namespace pgpp::app {
@@ -16,6 +17,11 @@ void add_decoder_options(CLI::App& cmd, DecoderCliOptions& o) {
   llm::SamplerParams& s = o.session.sampling;
   cmd.add_option("-m,--model", o.model, "GGUF decoder file")->capture_default_str();
   cmd.add_option("-t,--threads", o.threads, "compute threads (0: one per hardware thread)")->capture_default_str();
+  o.session.device = kernels::Device::Auto;
+  cmd.add_option_function<std::string>(
+         "--device", [&o](const std::string& v) { o.session.device = kernels::parse_device(v); },
+         "where the decoder runs: auto (the GPU when there is one), cpu or cuda")
+      ->default_str("auto");
   cmd.add_option("-c,--context", o.session.context, "context length in tokens (at most the model's)")
       ->capture_default_str();
   cmd.add_option("-n,--max-tokens", o.session.max_tokens, "new tokens per reply at most")->capture_default_str();
@@ -47,11 +53,11 @@ struct GenerateArgs {
   bool raw = false;
 };
 
-void print_stats(const llm::GenerationResult& r) {
+void print_stats(const llm::GenerationResult& r, const std::string& device) {
   fmt::print(stderr,
-             "[{} prompt tokens ({} reused), {} generated; prefill {:.1f} tok/s, decode {:.1f} tok/s; stop: {}]\n",
+             "[{} prompt tokens ({} reused), {} generated; prefill {:.1f} tok/s, decode {:.1f} tok/s; stop: {}; on {}]\n",
              r.prompt_tokens, r.reused_tokens, r.generated_tokens, r.prefill_tokens_per_second(),
-             r.decode_tokens_per_second(), llm::stop_reason_name(r.stop));
+             r.decode_tokens_per_second(), llm::stop_reason_name(r.stop), device);
 }
 
 void run_generate(const GenerateArgs& a) {
@@ -76,7 +82,7 @@ void run_generate(const GenerateArgs& a) {
   }
   fmt::print("\n");
   std::fflush(stdout);
-  if (a.decoder.stats) print_stats(r);
+  if (a.decoder.stats) print_stats(r, session.device_description());
 }
 
 }  // namespace

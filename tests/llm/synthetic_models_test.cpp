@@ -80,16 +80,20 @@ void SyntheticModelTest::check_shapes_and_mix(const llm::LlamaModel& m) {
   EXPECT_EQ(hp.n_ff, spec_.n_ff);
   EXPECT_EQ(hp.n_head, spec_.n_head);
   EXPECT_EQ(hp.n_head_kv, spec_.n_head_kv);
-  EXPECT_EQ(hp.head_dim, 64);
+  EXPECT_EQ(hp.head_dim, spec_.n_embd / spec_.n_head);  // 64, or 128 for 8B
   EXPECT_EQ(hp.n_vocab, spec_.n_vocab);
   EXPECT_DOUBLE_EQ(hp.rope_base, spec_.rope_theta);
-  EXPECT_EQ(model->file().find_tensor("output.weight"), nullptr);  // tied
+  EXPECT_EQ(model->file().find_tensor("output.weight") == nullptr, spec_.tied_embeddings);
   EXPECT_EQ(model->file().find_tensor("blk.0.attn_q.bias") != nullptr, spec_.qkv_bias);
 
   using kernels::DType;
   const bool qwen = spec_.architecture == "qwen2";
-  // The tied embedding is the output matrix: Q6_K, or Q8_0 where rows are not whole super-blocks.
-  EXPECT_EQ(type_of(*model, "token_embd.weight"), qwen ? DType::Q8_0 : DType::Q6_K);
+  // The output matrix (the embedding, where tied) is Q6_K, or Q8_0 where rows are not whole
+  // super-blocks; an untied embedding takes the mix's base type.
+  EXPECT_EQ(type_of(*model, spec_.tied_embeddings ? "token_embd.weight" : "output.weight"),
+            qwen ? DType::Q8_0 : DType::Q6_K);
+  if (!spec_.tied_embeddings)
+    EXPECT_EQ(type_of(*model, "token_embd.weight"), GetParam().quant == "q4_0" ? DType::Q4_0 : DType::Q4_K);
   if (GetParam().quant == "q4_0") {
     EXPECT_EQ(type_of(*model, "blk.1.ffn_down.weight"), DType::Q4_0);
     EXPECT_EQ(type_of(*model, "blk.0.attn_q.weight"), DType::Q4_0);
@@ -101,12 +105,13 @@ void SyntheticModelTest::check_shapes_and_mix(const llm::LlamaModel& m) {
     EXPECT_EQ(type_of(*model, "blk.1.attn_v.weight"), qwen ? DType::Q8_0 : DType::Q6_K);
   }
   if (!qwen) {
-    // Llama 3's frequency factors: the highest frequencies untouched, the lowest slowed 32x.
+    // Llama 3's frequency factors: the highest frequencies untouched, the lowest slowed by the
+    // scaling factor (32 for 3.2-1B, 8 for 3.1-8B).
     const auto& rf = model->file().tensor("rope_freqs.weight");
-    ASSERT_EQ(rf.ne[0], 32);
+    ASSERT_EQ(rf.ne[0], hp.head_dim / 2);
     const auto* f = reinterpret_cast<const float*>(rf.data);
     EXPECT_FLOAT_EQ(f[0], 1.0f);
-    EXPECT_FLOAT_EQ(f[31], 32.0f);
+    EXPECT_FLOAT_EQ(f[rf.ne[0] - 1], static_cast<float>(spec_.rope_llama3_factor));
   }
 }
 
@@ -157,6 +162,7 @@ void SyntheticModelTest::check_forward(const llm::LlamaModel& m) {
 INSTANTIATE_TEST_SUITE_P(RealWidths, SyntheticModelTest,
                          ::testing::Values(Case{"llama-3.2-1b", "q4_0"},
                                            Case{"llama-3.2-1b", "q4_k_m"},
+                                           Case{"llama-3.1-8b", "q4_0"},
                                            Case{"qwen2.5-0.5b", "q4_0"},
                                            Case{"qwen2.5-0.5b", "q4_k_m"}),
                          case_name);

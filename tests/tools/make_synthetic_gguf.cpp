@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   pgpp::test::SyntheticWriteOptions options;
   std::string out;
   std::string vocab_dir;
-  app.add_option("-m,--model", preset, "shapes of: llama-3.2-1b | qwen2.5-0.5b")
+  app.add_option("-m,--model", preset, "shapes of: llama-3.2-1b | llama-3.1-8b | qwen2.5-0.5b")
       ->capture_default_str();
   app.add_option("-q,--quant", options.quant, "q4_0 | q4_k_m (llama.cpp's mixes)")
       ->capture_default_str();

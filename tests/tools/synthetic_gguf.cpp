@@ -51,6 +51,21 @@ SyntheticModelSpec llama_3_2_1b() {
   return s;
 }
 
+// meta-llama/Llama-3.1-8B: the size the GPU backend's bandwidth goal is stated for. Its output
+// matrix is separate from the embedding.
+SyntheticModelSpec llama_3_1_8b() {
+  SyntheticModelSpec s = llama_3_2_1b();
+  s.name = "Llama-3.1-8B (synthetic, random weights)";
+  s.n_layer = 32;
+  s.n_embd = 4096;
+  s.n_ff = 14336;
+  s.n_head = 32;
+  s.n_head_kv = 8;
+  s.rope_llama3_factor = 8.0;
+  s.tied_embeddings = false;
+  return s;
+}
+
 SyntheticModelSpec qwen2_5_0_5b() {
   SyntheticModelSpec s;
   s.name = "Qwen2.5-0.5B (synthetic, random weights)";
@@ -293,12 +308,13 @@ std::filesystem::path default_vocab_dir() {
 
 SyntheticModelSpec synthetic_model_spec(const std::string& preset) {
   if (preset == "llama-3.2-1b") return llama_3_2_1b();
+  if (preset == "llama-3.1-8b") return llama_3_1_8b();
   if (preset == "qwen2.5-0.5b") return qwen2_5_0_5b();
-  throw std::invalid_argument("unknown model '" + preset + "' (known: llama-3.2-1b, qwen2.5-0.5b)");
+  throw std::invalid_argument("unknown model '" + preset + "' (known: llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b)");
 }
 
 std::vector<std::string> synthetic_model_presets() {
-  return {"llama-3.2-1b", "qwen2.5-0.5b"};
+  return {"llama-3.2-1b", "llama-3.1-8b", "qwen2.5-0.5b"};
 }
 std::vector<std::string> synthetic_quant_mixes() {
   return {"q4_0", "q4_k_m"};
@@ -346,7 +362,8 @@ uint64_t write_synthetic_gguf(const SyntheticModelSpec& spec, const SyntheticWri
                  f32_bytes(v));
   };
 
-  matrix("token_embd.weight", embedding_type(E), E, spec.n_vocab);
+  // An embedding that is only looked up (not tied to the output) takes the mix's base type.
+  matrix("token_embd.weight", spec.tied_embeddings ? embedding_type(E) : fit_row(mix.base, E), E, spec.n_vocab);
   if (!spec.tied_embeddings) matrix("output.weight", embedding_type(E), E, spec.n_vocab);
   vector("output_norm.weight", around(E, 1.0f, 0.1f, rng));
   if (spec.rope_llama3_factor > 0) vector("rope_freqs.weight", llama3_rope_factors(spec, head_dim));

@@ -37,7 +37,7 @@ struct SyntheticModelSpec {
   int64_t rope_llama3_original_context = 8192;
 };
 
-// "llama-3.2-1b", "qwen2.5-0.5b"; throws std::invalid_argument for other names.
+// "llama-3.2-1b", "llama-3.1-8b", "qwen2.5-0.5b"; throws std::invalid_argument for other names.
 SyntheticModelSpec synthetic_model_spec(const std::string& preset);
 std::vector<std::string> synthetic_model_presets();
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The GPU checks in one call, run on the lent machine from the repository root with the bundle
+# that pack_for_device.sh made carried as .device. Writes logs under $OUT and prints a short
+# table last (the device tool returns the end of the output).
+#
+#   run: bash tests/gpu/run_device_checks.sh      carry: [".device"]
+set -uo pipefail
+B=$PWD/.device
+OUT=${OUT:-/tmp/pgpp-gpu-out}
+mkdir -p "$OUT"
+export LD_LIBRARY_PATH=$B/lib:${LD_LIBRARY_PATH:-}
+export PGPP_MODELS=$B/models
+summary=()
+step() {  # name, command...: runs it, keeps its log, records its exit status
+  local name=$1; shift
+  local t0=$SECONDS
+  "$@" >"$OUT/$name.log" 2>&1
+  local rc=$?
+  summary+=("$(printf '%-28s rc=%-3s %4ss  %s' "$name" "$rc" $((SECONDS - t0)) "$(tail -1 "$OUT/$name.log" | cut -c1-90)")")
+}
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+step kernels_gpu_tests "$B/bin/pgpp_kernels_gpu_tests"
+step llm_gpu_tests "$B/bin/pgpp_llm_gpu_tests"
+step embed_gpu_tests "$B/bin/pgpp_embed_gpu_tests"
+step memcheck_kernels compute-sanitizer --tool memcheck --error-exitcode 1 "$B/bin/pgpp_kernels_gpu_tests"
+
+step synth_1b "$B/bin/pgpp_make_synthetic_gguf" -m llama-3.2-1b -q q4_0 -o /tmp/llama-3.2-1b-q4_0.gguf
+step synth_8b "$B/bin/pgpp_make_synthetic_gguf" -m llama-3.1-8b -q q4_0 -o /tmp/llama-3.1-8b-q4_0.gguf
+for m in llama-3.2-1b llama-3.1-8b; do
+  step "bench_$m" "$B/bin/pgpp" bench decoder -m "/tmp/$m-q4_0.gguf" --device cuda -p 512 -n 128 -r 3
+  step "bench_${m}_nograph" "$B/bin/pgpp" bench decoder -m "/tmp/$m-q4_0.gguf" --device cuda -p 0 -n 128 -r 3 --no-graph
+done
+if [[ -f $B/models/all-minilm-l6-v2.F16.gguf ]]; then
+  step bench_encoder "$B/bin/pgpp" bench encoder --device cuda --model "$B/models/all-minilm-l6-v2.F16.gguf" --tokens 256
+fi
+step torch_encoder python3 tests/reference/encoder_torch_bench.py
+
+cat "$OUT"/bench_*.log 2>/dev/null | grep -E '^\| ' | sort -u
+printf '%s\n' "${summary[@]}"
