@@ -35,10 +35,11 @@ LlamaCuda::LlamaCuda(const LlamaModel& model, int64_t max_positions, int64_t max
     layers_.push_back(L);
   }
 
-  std::vector<float> theta(static_cast<std::size_t>(hp_.n_rot / 2));
+  // In double, as the CPU keeps them: long positions need the angles' full precision.
+  std::vector<double> theta(static_cast<std::size_t>(hp_.n_rot / 2));
   for (std::size_t i = 0; i < theta.size(); ++i)
-    theta[i] = static_cast<float>(model.rope().theta(static_cast<int64_t>(i)));
-  theta_ = kc::DeviceArray<float>::from(ctx_, theta, "RoPE angles");
+    theta[i] = model.rope().theta(static_cast<int64_t>(i));
+  theta_ = kc::DeviceArray<double>::from(ctx_, theta, "RoPE angles");
 
   const auto cache_len = static_cast<std::size_t>(hp_.n_layer * capacity_ * hp_.kv_dim());
   k_cache_ = kc::DeviceArray<uint16_t>(cache_len, "the KV cache (keys)");

@@ -73,7 +73,7 @@ class LlamaCuda final : public DecoderRunner {
   std::vector<Layer> layers_;
   kernels::cuda::DeviceMatrix token_embd_, output_;
   const float* output_norm_ = nullptr;
-  kernels::cuda::DeviceArray<float> theta_;
+  kernels::cuda::DeviceArray<double> theta_;
   kernels::cuda::DeviceArray<uint16_t> k_cache_, v_cache_;  // n_layer x capacity x kv_dim
 
   // Activations for up to max_batch tokens.
