@@ -14,6 +14,7 @@
 //
 // Alignment: callers pass the start of a row. Rows of the block formats are 2-byte aligned (all
 // block sizes are even) and F32 rows 4-byte aligned; nothing wider is assumed.
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -149,6 +150,36 @@ PGPP_HD void decode_bf16(const uint8_t* row, int64_t c, float* out) {
   for (int i = 0; i < 8; ++i) out[i] = bfloat_to_float(load_u16(p + 2 * i));
 }
 
+// The per-weight work of a decode is a few integer operations and one conversion to float, so
+// at decode's rates the GPU is bound by instruction issue as much as by memory: the helpers
+// below keep it to full-rate instructions and half the loads of byte-by-byte reads.
+
+// Eight bytes at a 2-byte aligned address as two little-endian words (4 loads, not 8).
+struct Bytes8 {
+  uint32_t lo, hi;
+};
+
+PGPP_HD Bytes8 load_bytes8(const uint8_t* p) {
+  return {load_u32_2aligned(p), load_u32_2aligned(p + 4)};
+}
+
+// Byte i (0..7) of the eight.
+PGPP_HD uint32_t byte_at(Bytes8 b, int i) {
+  return ((i < 4 ? b.lo : b.hi) >> (8 * (i % 4))) & 0xFFu;
+}
+
+// The float of a small integer (|v| < 2^22), exactly static_cast<float>(v), without the
+// int-to-float converter (a quarter-rate unit on the GPU): 1.5 * 2^23 has an ulp of 1, so adding
+// v to its bits makes 1.5 * 2^23 + v, and one exact subtraction leaves v.
+PGPP_HD float small_int_to_float(int v) {
+  constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23, bits 0x4B400000
+#if defined(__CUDA_ARCH__)
+  return __int_as_float(0x4B400000 + v) - kMagic;
+#else
+  return std::bit_cast<float>(static_cast<uint32_t>(0x4B400000 + v)) - kMagic;
+#endif
+}
+
 // ---- 32-weight blocks --------------------------------------------------------------------
 // Chunk s (0..3) of a block covers weights 8s..8s+7. In Q4/Q5 weight j < 16 is the low nibble
 // of byte j and weight j + 16 the high nibble, so chunk s reads bytes 8(s%2)..+7, nibble s/2.
@@ -158,9 +189,11 @@ PGPP_HD void decode_q4_0(const uint8_t* row, int64_t c, float* out) {
   const uint8_t* b = row + (c / 4) * 18;
   const int s = static_cast<int>(c % 4);
   const float d = load_f16(b);
-  const uint8_t* q = b + 2 + 8 * (s & 1);
+  const Bytes8 q = load_bytes8(b + 2 + 8 * (s & 1));
   const int shift = 4 * (s >> 1);
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<float>(((q[i] >> shift) & 0x0F) - 8) * d;
+  for (int i = 0; i < 8; ++i) {
+    out[i] = small_int_to_float(static_cast<int>((byte_at(q, i) >> shift) & 0x0F) - 8) * d;
+  }
 }
 
 // Q4_1 (20 bytes): f16 d, f16 m, 16 bytes of nibbles; value = q * d + m.
@@ -169,9 +202,11 @@ PGPP_HD void decode_q4_1(const uint8_t* row, int64_t c, float* out) {
   const int s = static_cast<int>(c % 4);
   const float d = load_f16(b);
   const float m = load_f16(b + 2);
-  const uint8_t* q = b + 4 + 8 * (s & 1);
+  const Bytes8 q = load_bytes8(b + 4 + 8 * (s & 1));
   const int shift = 4 * (s >> 1);
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<float>((q[i] >> shift) & 0x0F) * d + m;
+  for (int i = 0; i < 8; ++i) {
+    out[i] = small_int_to_float(static_cast<int>((byte_at(q, i) >> shift) & 0x0F)) * d + m;
+  }
 }
 
 // Q5_0 (22 bytes): f16 d, u32 qh (bit j: 5th bit of weight j), 16 bytes of nibbles;
@@ -181,11 +216,11 @@ PGPP_HD void decode_q5_0(const uint8_t* row, int64_t c, float* out) {
   const int s = static_cast<int>(c % 4);
   const float d = load_f16(b);
   const uint32_t qh = load_u32_2aligned(b + 2) >> (8 * s);
-  const uint8_t* q = b + 6 + 8 * (s & 1);
+  const Bytes8 q = load_bytes8(b + 6 + 8 * (s & 1));
   const int shift = 4 * (s >> 1);
   for (int i = 0; i < 8; ++i) {
-    const int v = ((q[i] >> shift) & 0x0F) | static_cast<int>(((qh >> i) & 1u) << 4);
-    out[i] = static_cast<float>(v - 16) * d;
+    const auto v = static_cast<int>(((byte_at(q, i) >> shift) & 0x0F) | (((qh >> i) & 1u) << 4));
+    out[i] = small_int_to_float(v - 16) * d;
   }
 }
 
@@ -196,11 +231,11 @@ PGPP_HD void decode_q5_1(const uint8_t* row, int64_t c, float* out) {
   const float d = load_f16(b);
   const float m = load_f16(b + 2);
   const uint32_t qh = load_u32_2aligned(b + 4) >> (8 * s);
-  const uint8_t* q = b + 8 + 8 * (s & 1);
+  const Bytes8 q = load_bytes8(b + 8 + 8 * (s & 1));
   const int shift = 4 * (s >> 1);
   for (int i = 0; i < 8; ++i) {
-    const int v = ((q[i] >> shift) & 0x0F) | static_cast<int>(((qh >> i) & 1u) << 4);
-    out[i] = static_cast<float>(v) * d + m;
+    const auto v = static_cast<int>(((byte_at(q, i) >> shift) & 0x0F) | (((qh >> i) & 1u) << 4));
+    out[i] = small_int_to_float(v) * d + m;
   }
 }
 
@@ -209,14 +244,15 @@ PGPP_HD void decode_q8_0(const uint8_t* row, int64_t c, float* out) {
   const uint8_t* b = row + (c / 4) * 34;
   const int s = static_cast<int>(c % 4);
   const float d = load_f16(b);
-  const uint8_t* q = b + 2 + 8 * s;
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<float>(static_cast<int8_t>(q[i])) * d;
+  const Bytes8 q = load_bytes8(b + 2 + 8 * s);
+  for (int i = 0; i < 8; ++i) out[i] = small_int_to_float(static_cast<int8_t>(byte_at(q, i))) * d;
 }
 
 // ---- 256-weight super-blocks -------------------------------------------------------------
 // Chunk s (0..31) covers weights e = 8s..8s+7 of the super-block: they share the 128-weight
 // half (s / 16), the 32-weight quarter of that half (p = (s / 4) % 4), the group of 32
 // (g = s / 4) and the 16-weight scale (s / 2); within a 32-byte run they start at l0 = 8 (s % 4).
+// The scales are converted once per chunk; the weights through small_int_to_float.
 
 // Q2_K (84 bytes): scales[16] (low nibble scale, high nibble min), qs[64], f16 d, f16 dmin;
 // group p of a half takes bits 2p..2p+1 of that half's 32 bytes; value = d sc q - dmin mn.
@@ -227,8 +263,10 @@ PGPP_HD void decode_q2_k(const uint8_t* row, int64_t c, float* out) {
   const int sc = b[s / 2];
   const float dl = load_f16(b + 80) * static_cast<float>(sc & 0xF);
   const float ml = load_f16(b + 82) * static_cast<float>(sc >> 4);
-  const uint8_t* q = b + 16 + 32 * half + l0;
-  for (int i = 0; i < 8; ++i) out[i] = dl * static_cast<float>((q[i] >> (2 * p)) & 3) - ml;
+  const Bytes8 q = load_bytes8(b + 16 + 32 * half + l0);
+  for (int i = 0; i < 8; ++i) {
+    out[i] = dl * small_int_to_float(static_cast<int>((byte_at(q, i) >> (2 * p)) & 3)) - ml;
+  }
 }
 
 // Q3_K's sixteen 6-bit scales in 12 bytes (see dequantize.cpp's q3_k_scale), offset by 32.
@@ -245,12 +283,12 @@ PGPP_HD void decode_q3_k(const uint8_t* row, int64_t c, float* out) {
   const int s = static_cast<int>(c % 32);
   const int half = s / 16, p = (s / 4) % 4, g = s / 4, l0 = 8 * (s % 4);
   const float dl = load_f16(b + 108) * static_cast<float>(q3_k_scale(b + 96, s / 2));
-  const uint8_t* hm = b + l0;
-  const uint8_t* q = b + 32 + 32 * half + l0;
+  const Bytes8 hm = load_bytes8(b + l0);
+  const Bytes8 q = load_bytes8(b + 32 + 32 * half + l0);
   for (int i = 0; i < 8; ++i) {
-    const int low = (q[i] >> (2 * p)) & 3;
-    const int high = (hm[i] >> g) & 1;
-    out[i] = dl * static_cast<float>(low + 4 * high - 4);
+    const auto low = static_cast<int>((byte_at(q, i) >> (2 * p)) & 3);
+    const auto high = static_cast<int>((byte_at(hm, i) >> g) & 1);
+    out[i] = dl * small_int_to_float(low + 4 * high - 4);
   }
 }
 
@@ -275,9 +313,11 @@ PGPP_HD void decode_q4_k(const uint8_t* row, int64_t c, float* out) {
   k4_scale_min(b + 4, g, sc, mn);
   const float dl = load_f16(b) * static_cast<float>(sc);
   const float ml = load_f16(b + 2) * static_cast<float>(mn);
-  const uint8_t* q = b + 16 + 32 * (g / 2) + l0;
+  const Bytes8 q = load_bytes8(b + 16 + 32 * (g / 2) + l0);
   const int shift = 4 * (g % 2);
-  for (int i = 0; i < 8; ++i) out[i] = dl * static_cast<float>((q[i] >> shift) & 0xF) - ml;
+  for (int i = 0; i < 8; ++i) {
+    out[i] = dl * small_int_to_float(static_cast<int>((byte_at(q, i) >> shift) & 0xF)) - ml;
+  }
 }
 
 // Q5_K (176 bytes): as Q4_K with qh[32] before qs[128]: bit g of qh[l] is the 5th bit of
@@ -290,12 +330,13 @@ PGPP_HD void decode_q5_k(const uint8_t* row, int64_t c, float* out) {
   k4_scale_min(b + 4, g, sc, mn);
   const float dl = load_f16(b) * static_cast<float>(sc);
   const float ml = load_f16(b + 2) * static_cast<float>(mn);
-  const uint8_t* qh = b + 16 + l0;
-  const uint8_t* q = b + 48 + 32 * (g / 2) + l0;
+  const Bytes8 qh = load_bytes8(b + 16 + l0);
+  const Bytes8 q = load_bytes8(b + 48 + 32 * (g / 2) + l0);
   const int shift = 4 * (g % 2);
   for (int i = 0; i < 8; ++i) {
-    const int v = ((q[i] >> shift) & 0xF) | (((qh[i] >> g) & 1) << 4);
-    out[i] = dl * static_cast<float>(v) - ml;
+    const auto v =
+        static_cast<int>(((byte_at(q, i) >> shift) & 0xF) | (((byte_at(qh, i) >> g) & 1) << 4));
+    out[i] = dl * small_int_to_float(v) - ml;
   }
 }
 
@@ -307,12 +348,13 @@ PGPP_HD void decode_q6_k(const uint8_t* row, int64_t c, float* out) {
   const int s = static_cast<int>(c % 32);
   const int half = s / 16, p = (s / 4) % 4, l0 = 8 * (s % 4);
   const float dl = load_f16(b + 208) * static_cast<float>(static_cast<int8_t>(b[192 + s / 2]));
-  const uint8_t* ql = b + 64 * half + 32 * (p % 2) + l0;
-  const uint8_t* qh = b + 128 + 32 * half + l0;
+  const Bytes8 ql = load_bytes8(b + 64 * half + 32 * (p % 2) + l0);
+  const Bytes8 qh = load_bytes8(b + 128 + 32 * half + l0);
   const int shift = 4 * (p / 2);
   for (int i = 0; i < 8; ++i) {
-    const int v = ((ql[i] >> shift) & 0xF) | (((qh[i] >> (2 * p)) & 3) << 4);
-    out[i] = dl * static_cast<float>(v - 32);
+    const auto v = static_cast<int>(((byte_at(ql, i) >> shift) & 0xF) |
+                                    (((byte_at(qh, i) >> (2 * p)) & 3) << 4));
+    out[i] = dl * small_int_to_float(v - 32);
   }
 }
 
@@ -321,8 +363,8 @@ PGPP_HD void decode_q8_k(const uint8_t* row, int64_t c, float* out) {
   const uint8_t* b = row + (c / 32) * 292;
   const int s = static_cast<int>(c % 32);
   const float d = load_f32(b);
-  const uint8_t* q = b + 4 + 8 * s;
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<float>(static_cast<int8_t>(q[i])) * d;
+  const Bytes8 q = load_bytes8(b + 4 + 8 * s);
+  for (int i = 0; i < 8; ++i) out[i] = small_int_to_float(static_cast<int8_t>(byte_at(q, i))) * d;
 }
 
 // ---- dispatch ----------------------------------------------------------------------------
