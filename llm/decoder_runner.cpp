@@ -36,7 +36,7 @@ class CpuDecoderRunner final : public DecoderRunner {
       : model_(model), cpu_(cpu), cache_(model.make_cache(max_positions)) {}
 
   std::string description() const override {
-    return "cpu (" + std::to_string(cpu_.threads()) + " threads, " +
+    return "cpu (" + std::to_string(cpu_.threads()) + " thread" + (cpu_.threads() == 1 ? "" : "s") + ", " +
            std::string(kernels::simd_level_name(cpu_.simd())) + ")";
   }
   int64_t capacity() const override { return cache_.capacity(); }

@@ -41,7 +41,7 @@ struct Options {
   std::string model;
   int threads = 0;
   int batch = 0;  // 0: the encoder's default for its device (32 on the CPU, 256 on the GPU)
-  std::string device = "cpu";
+  std::string device = "auto";
   double min_seconds = 3.0;
   std::vector<int> lengths{32, 128, 256};
   bool json = false;

@@ -66,7 +66,8 @@ void run_ask(AskArgs a) {
     throw Error("--password is for --ephemeral --pdf files; a stored library takes it at: pgpp ingest --password");
   }
   kernels::CpuBackend cpu(compute_threads(a.decoder.threads));
-  embed::Encoder encoder(encoder_path(a.library), cpu);
+  // The encoder runs where the decoder does (one --device for both).
+  embed::Encoder encoder(encoder_path(a.library), cpu, a.decoder.session.device);
   auto library = open_library(a.library, true);
   if (a.library.ephemeral) {
     const auto report = ingest_paths(*library, encoder, a.pdfs, rag::Library::kDefaultCollection, a.password,

@@ -22,7 +22,7 @@ struct Options {
   std::string model;
   int threads = 0;
   int show = 8;
-  std::string device = "cpu";
+  std::string device = "auto";
   bool json = false;
 };
 

@@ -113,7 +113,8 @@ Ranks rank_of(const Question& q, const std::vector<rag::RetrievedSource>& source
 void run_eval(const EvalArgs& a) {
   const auto questions = read_questions(a.questions);
   kernels::CpuBackend cpu(compute_threads(a.decoder.threads));
-  embed::Encoder encoder(encoder_path(a.library), cpu);
+  // The encoder runs where the decoder does (one --device for both).
+  embed::Encoder encoder(encoder_path(a.library), cpu, a.decoder.session.device);
   auto library = open_library(a.library, true);
   const auto docs = library->documents();
   rag::VectorIndex index(*library, encoder.identity());

@@ -11,6 +11,7 @@
 #include "app/cli/library_location.h"
 #include "embed/encoder.h"
 #include "kernels/cpu_backend.h"
+#include "kernels/device.h"
 #include "kernels/error.h"
 #include "rag/pdf_reader.h"
 #include "rag/vector_index.h"
@@ -34,11 +35,12 @@ struct IngestArgs {
   std::string collection = rag::Library::kDefaultCollection;
   std::string password;
   bool json = false;
+  kernels::Device device = kernels::Device::Auto;
 };
 
 void run_ingest(const IngestArgs& a) {
   kernels::CpuBackend cpu(compute_threads(a.library.threads));
-  embed::Encoder encoder(encoder_path(a.library), cpu);
+  embed::Encoder encoder(encoder_path(a.library), cpu, a.device);
   auto library = open_library(a.library, false);
   const auto report = ingest_paths(*library, encoder, a.paths, a.collection, a.password, "give it with --password");
   // Build the vector index now, so that the first question does not wait for it.
@@ -120,6 +122,10 @@ void add_ingest_command(CLI::App& app) {
   cmd->add_option("--collection", args->collection, "collection to add them to")->capture_default_str();
   cmd->add_option("--password", args->password, "password of locked PDFs");
   cmd->add_flag("--json", args->json, "also print the per-file results as JSON");
+  cmd->add_option_function<std::string>(
+         "--device", [args](const std::string& v) { args->device = kernels::parse_device(v); },
+         "where the encoder runs: auto (the GPU when there is one), cpu or cuda")
+      ->default_str("auto");
   add_library_options(*cmd, args->library, true, true);
   cmd->callback([args] { run_ingest(*args); });
 }

@@ -142,7 +142,10 @@ void RagWorker::open(const DesktopSettings& settings) {
     step = "load the encoder " + settings.encoder;
     emit logLine("Loading encoder " + settings.encoder);
     cpu_ = std::make_unique<kernels::CpuBackend>(compute_threads(settings.threads));
-    encoder_ = std::make_unique<embed::Encoder>(settings.encoder.toStdString(), *cpu_);
+    const kernels::Device device = settings.device == "gpu"   ? kernels::Device::Cuda
+                                   : settings.device == "cpu" ? kernels::Device::Cpu
+                                                              : kernels::Device::Auto;
+    encoder_ = std::make_unique<embed::Encoder>(settings.encoder.toStdString(), *cpu_, device);
     const QString encoder_facts = describe_encoder_folder(settings.encoder);
 
     step = "load the decoder " + settings.decoder;
@@ -156,9 +159,7 @@ void RagWorker::open(const DesktopSettings& settings) {
     so.sampling.temperature = static_cast<float>(settings.temperature);
     // As `pgpp ask`: a mild penalty keeps a small model from repeating one sentence.
     so.sampling.repeat_penalty = 1.1f;
-    so.device = settings.device == "gpu" ? kernels::Device::Cuda
-                : settings.device == "cpu" ? kernels::Device::Cpu
-                                           : kernels::Device::Auto;
+    so.device = device;
     session_ = std::make_unique<llm::Session>(*model_, *cpu_, so);
     emit logLine("Decoder runs on " + qs(session_->device_description()));
 
