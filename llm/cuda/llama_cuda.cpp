@@ -20,12 +20,14 @@ LlamaCuda::LlamaCuda(const LlamaModel& model, int64_t max_positions, int64_t max
   output_norm_ = upload_vector(&model.output_norm());
   for (const LlamaModel::Layer& src : model.layers()) {
     Layer L;
-    L.wq = upload_matrix(*src.wq);
-    L.wk = upload_matrix(*src.wk);
-    L.wv = upload_matrix(*src.wv);
+    const auto qkv = upload_joined({src.wq, src.wk, src.wv}, L.qkv);
+    L.wq = qkv[0];
+    L.wk = qkv[1];
+    L.wv = qkv[2];
+    const auto gate_up = upload_joined({src.gate, src.up}, L.gate_up);
+    L.gate = gate_up[0];
+    L.up = gate_up[1];
     L.wo = upload_matrix(*src.wo);
-    L.gate = upload_matrix(*src.gate);
-    L.up = upload_matrix(*src.up);
     L.down = upload_matrix(*src.down);
     L.attn_norm = upload_vector(src.attn_norm);
     L.ffn_norm = upload_vector(src.ffn_norm);
@@ -36,7 +38,8 @@ LlamaCuda::LlamaCuda(const LlamaModel& model, int64_t max_positions, int64_t max
   }
 
   std::vector<double> theta(static_cast<std::size_t>(hp_.n_rot / 2));
-  for (std::size_t i = 0; i < theta.size(); ++i) theta[i] = model.rope().theta(static_cast<int64_t>(i));
+  for (std::size_t i = 0; i < theta.size(); ++i)
+    theta[i] = model.rope().theta(static_cast<int64_t>(i));
   theta_ = kc::DeviceArray<double>::from(ctx_, theta, "RoPE angles");
 
   const auto cache_len = static_cast<std::size_t>(hp_.n_layer * capacity_ * hp_.kv_dim());
@@ -57,6 +60,8 @@ LlamaCuda::LlamaCuda(const LlamaModel& model, int64_t max_positions, int64_t max
   g_ = kc::DeviceArray<float>(B * sz(hp_.n_ff), "feed-forward activations");
   u_ = kc::DeviceArray<float>(B * sz(hp_.n_ff), "feed-forward activations");
   logits_dev_ = kc::DeviceArray<float>(sz(hp_.n_vocab), "logits");
+  qkv_ = kc::DeviceArray<float>(sz(hp_.q_dim() + 2 * hp_.kv_dim()), "joined Q, K and V");
+  gate_up_ = kc::DeviceArray<float>(sz(2 * hp_.n_ff), "joined gate and up");
   ctx_.synchronize(model.display_name() + ": upload to the GPU");
 }
 
@@ -75,6 +80,39 @@ kc::DeviceMatrix LlamaCuda::upload_matrix(const kernels::TensorView& t) {
   m.data = storage_.back().data();
   m.row_bytes = t.row_stride();
   return m;
+}
+
+std::vector<kc::DeviceMatrix> LlamaCuda::upload_joined(
+    const std::vector<const kernels::TensorView*>& ts, kc::DeviceMatrix& joined) {
+  std::size_t total = 0;
+  bool same = true;
+  for (const kernels::TensorView* t : ts) {
+    if (!kc::matmul_supports(t->type)) upload_matrix(*t);  // throws, naming the tensor and its type
+    total += t->nbytes;
+    same = same && t->type == ts[0]->type && t->ne[0] == ts[0]->ne[0];
+  }
+  storage_.emplace_back(total, ts[0]->name + " and the matrices joined to it");
+  kc::DeviceArray<std::byte>& buffer = storage_.back();
+  std::vector<kc::DeviceMatrix> parts;
+  std::size_t offset = 0;
+  for (const kernels::TensorView* t : ts) {
+    buffer.upload(ctx_, std::span<const std::byte>(t->data, t->nbytes), offset);
+    kc::DeviceMatrix m;
+    m.type = t->type;
+    m.cols = t->ne[0];
+    m.rows = t->rows();
+    m.data = buffer.data() + offset;
+    m.row_bytes = t->row_stride();
+    parts.push_back(m);
+    offset += t->nbytes;
+  }
+  joined = parts[0];
+  joined.rows = 0;
+  if (same) {
+    for (std::size_t i = 1; i < parts.size(); ++i) joined.rows += parts[i].rows;
+    joined.rows += parts[0].rows;
+  }
+  return parts;
 }
 
 const float* LlamaCuda::upload_vector(const kernels::TensorView* t) {
@@ -150,29 +188,45 @@ void LlamaCuda::run_batch(int64_t n) {
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const Layer& L = layers_[l];
     kc::rms_norm(ctx_, x_.data(), L.attn_norm, n, E, hp_.rms_eps, h_.data());
-    kc::matmul(ctx_, L.wq, h_.data(), n, q_.data());
-    kc::matmul(ctx_, L.wk, h_.data(), n, k_.data());
-    kc::matmul(ctx_, L.wv, h_.data(), n, v_.data());
-    if (L.bq) kc::add_bias(ctx_, q_.data(), L.bq, n, hp_.q_dim());
-    if (L.bk) kc::add_bias(ctx_, k_.data(), L.bk, n, KV);
-    if (L.bv) kc::add_bias(ctx_, v_.data(), L.bv, n, KV);
-    kc::rope(ctx_, q_.data(), n, hp_.n_head, hp_.head_dim, hp_.n_rot, neox, theta_.data(),
+    // One token: Q, K and V in one launch where they were joined (output [q | k | v]).
+    float* q = q_.data();
+    float* k = k_.data();
+    float* v = v_.data();
+    if (n == 1 && L.qkv.rows > 0) {
+      kc::matmul(ctx_, L.qkv, h_.data(), 1, qkv_.data());
+      q = qkv_.data();
+      k = q + hp_.q_dim();
+      v = k + KV;
+    } else {
+      kc::matmul(ctx_, L.wq, h_.data(), n, q);
+      kc::matmul(ctx_, L.wk, h_.data(), n, k);
+      kc::matmul(ctx_, L.wv, h_.data(), n, v);
+    }
+    if (L.bq) kc::add_bias(ctx_, q, L.bq, n, hp_.q_dim());
+    if (L.bk) kc::add_bias(ctx_, k, L.bk, n, KV);
+    if (L.bv) kc::add_bias(ctx_, v, L.bv, n, KV);
+    kc::rope(ctx_, q, n, hp_.n_head, hp_.head_dim, hp_.n_rot, neox, theta_.data(),
              positions_.data());
-    kc::rope(ctx_, k_.data(), n, hp_.n_head_kv, hp_.head_dim, hp_.n_rot, neox, theta_.data(),
+    kc::rope(ctx_, k, n, hp_.n_head_kv, hp_.head_dim, hp_.n_rot, neox, theta_.data(),
              positions_.data());
     const std::size_t layer_offset = l * static_cast<std::size_t>(capacity_ * KV);
     uint16_t* kl = k_cache_.data() + layer_offset;
     uint16_t* vl = v_cache_.data() + layer_offset;
-    kc::store_kv(ctx_, k_.data(), v_.data(), n, KV, positions_.data(), kl, vl);
-    kc::kv_attention(ctx_, shape, q_.data(), n, positions_.data(), capacity_, kl, vl, KV, scale,
+    kc::store_kv(ctx_, k, v, n, KV, positions_.data(), kl, vl);
+    kc::kv_attention(ctx_, shape, q, n, positions_.data(), capacity_, kl, vl, KV, scale,
                      att_.data());
     kc::matmul(ctx_, L.wo, att_.data(), n, h_.data());
     kc::add_in_place(ctx_, x_.data(), h_.data(), n * E);
 
     kc::rms_norm(ctx_, x_.data(), L.ffn_norm, n, E, hp_.rms_eps, h_.data());
-    kc::matmul(ctx_, L.gate, h_.data(), n, g_.data());
-    kc::matmul(ctx_, L.up, h_.data(), n, u_.data());
-    kc::swiglu(ctx_, g_.data(), u_.data(), n * F, g_.data());
+    if (n == 1 && L.gate_up.rows > 0) {  // [gate | up] in one launch
+      kc::matmul(ctx_, L.gate_up, h_.data(), 1, gate_up_.data());
+      kc::swiglu(ctx_, gate_up_.data(), gate_up_.data() + F, F, g_.data());
+    } else {
+      kc::matmul(ctx_, L.gate, h_.data(), n, g_.data());
+      kc::matmul(ctx_, L.up, h_.data(), n, u_.data());
+      kc::swiglu(ctx_, g_.data(), u_.data(), n * F, g_.data());
+    }
     kc::matmul(ctx_, L.down, g_.data(), n, h_.data());
     kc::add_in_place(ctx_, x_.data(), h_.data(), n * E);
   }

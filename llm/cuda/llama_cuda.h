@@ -48,6 +48,10 @@ class LlamaCuda final : public DecoderRunner {
  private:
   struct Layer {
     kernels::cuda::DeviceMatrix wq, wk, wv, wo, gate, up, down;
+    // Where Q, K and V (and gate and up) share type and width they are uploaded back to back,
+    // and these cover all their rows: one token's three products become one launch, whose
+    // output is [q | k | v] (and [gate | up]). rows == 0 where they could not be joined.
+    kernels::cuda::DeviceMatrix qkv, gate_up;
     const float* attn_norm = nullptr;
     const float* ffn_norm = nullptr;
     const float* bq = nullptr;
@@ -56,6 +60,10 @@ class LlamaCuda final : public DecoderRunner {
   };
 
   kernels::cuda::DeviceMatrix upload_matrix(const kernels::TensorView& t);
+  // Uploads the tensors into one allocation, back to back, and returns a matrix over each and,
+  // when they share type and width, one over all of them (else rows == 0).
+  std::vector<kernels::cuda::DeviceMatrix> upload_joined(
+      const std::vector<const kernels::TensorView*>& ts, kernels::cuda::DeviceMatrix& joined);
   const float* upload_vector(const kernels::TensorView* t);
   // The layers for n tokens whose ids and positions are already in ids_ / positions_.
   void run_batch(int64_t n);
@@ -73,12 +81,14 @@ class LlamaCuda final : public DecoderRunner {
   std::vector<Layer> layers_;
   kernels::cuda::DeviceMatrix token_embd_, output_;
   const float* output_norm_ = nullptr;
-  kernels::cuda::DeviceArray<double> theta_;  // RoPE angles per position step, in double as the CPU keeps them
+  kernels::cuda::DeviceArray<double>
+      theta_;  // RoPE angles per position step, in double as the CPU keeps them
   kernels::cuda::DeviceArray<uint16_t> k_cache_, v_cache_;  // n_layer x capacity x kv_dim
 
   // Activations for up to max_batch tokens.
   kernels::cuda::DeviceArray<int32_t> ids_, positions_, greedy_;
   kernels::cuda::DeviceArray<float> x_, h_, q_, k_, v_, att_, g_, u_, logits_dev_;
+  kernels::cuda::DeviceArray<float> qkv_, gate_up_;  // one token's joined products
   std::vector<float> logits_host_;
   bool logits_fresh_ = false;  // logits_host_ holds the current device logits
 

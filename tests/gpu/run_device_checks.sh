@@ -3,9 +3,12 @@
 # that pack_for_device.sh made carried as .device. Writes logs under $OUT and prints a short
 # table last (the device tool returns the end of the output).
 #
-#   run: bash tests/gpu/run_device_checks.sh      carry: [".device"]
+#   run: bash tests/gpu/run_device_checks.sh      carry: [".device.tar.xz"]
 set -uo pipefail
 B=$PWD/.device
+if [[ -f $B.tar.xz ]]; then  # the carried bundle; python's tarfile, since the image may lack xz
+  mkdir -p "$B" && python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" "$B.tar.xz" "$B"
+fi
 OUT=${OUT:-/tmp/pgpp-gpu-out}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$B/lib:${LD_LIBRARY_PATH:-}
@@ -28,11 +31,11 @@ step memcheck_kernels compute-sanitizer --tool memcheck --error-exitcode 1 "$B/b
 step synth_1b "$B/bin/pgpp_make_synthetic_gguf" -m llama-3.2-1b -q q4_0 -o /tmp/llama-3.2-1b-q4_0.gguf
 step synth_8b "$B/bin/pgpp_make_synthetic_gguf" -m llama-3.1-8b -q q4_0 -o /tmp/llama-3.1-8b-q4_0.gguf
 for m in llama-3.2-1b llama-3.1-8b; do
-  step "bench_$m" "$B/bin/pgpp" bench decoder -m "/tmp/$m-q4_0.gguf" --device cuda -p 512 -n 128 -r 3
-  step "bench_${m}_nograph" "$B/bin/pgpp" bench decoder -m "/tmp/$m-q4_0.gguf" --device cuda -p 0 -n 128 -r 3 --no-graph
+  step "bench_$m" "$B/bin/pgpp_device_bench" decoder -m "/tmp/$m-q4_0.gguf" --device cuda -p 512 -n 128 -r 3
+  step "bench_${m}_nograph" "$B/bin/pgpp_device_bench" decoder -m "/tmp/$m-q4_0.gguf" --device cuda -p 0 -n 128 -r 3 --no-graph
 done
-if [[ -f $B/models/all-minilm-l6-v2.F16.gguf ]]; then
-  step bench_encoder "$B/bin/pgpp" bench encoder --device cuda --model "$B/models/all-minilm-l6-v2.F16.gguf" --tokens 256
+if [[ -f $B/models/all-minilm-l6-v2.Q8_0.gguf ]]; then
+  step bench_encoder "$B/bin/pgpp_device_bench" encoder --device cuda --model "$B/models/all-minilm-l6-v2.Q8_0.gguf" --lengths 256
 fi
 step torch_encoder python3 tests/reference/encoder_torch_bench.py
 

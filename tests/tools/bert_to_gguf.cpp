@@ -15,9 +15,12 @@ int main(int argc, char** argv) {
   }
   const std::string type = argv[2];
   pgpp::test::BertGgufOptions options;
-  if (type == "f32") options.matrices = pgpp::kernels::DType::F32;
-  else if (type == "f16") options.matrices = pgpp::kernels::DType::F16;
-  else if (type == "q8_0") options.matrices = pgpp::kernels::DType::Q8_0;
+  if (type == "f32")
+    options.matrices = pgpp::kernels::DType::F32;
+  else if (type == "f16")
+    options.matrices = pgpp::kernels::DType::F16;
+  else if (type == "q8_0")
+    options.matrices = pgpp::kernels::DType::Q8_0;
   else {
     std::fprintf(stderr, "unknown type '%s' (f32, f16 or q8_0)\n", argv[2]);
     return 2;
