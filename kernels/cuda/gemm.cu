@@ -8,6 +8,7 @@
 
 #include "kernels/cuda/cuda_check.cuh"
 #include "kernels/cuda/prefill_ops.h"
+#include "kernels/cuda/weight_types.h"
 
 namespace pgpp::kernels::cuda {
 
@@ -28,7 +29,7 @@ __global__ void floats_to_halves(const float* __restrict__ x, __half* __restrict
 }
 
 std::string describe(const DeviceMatrix& w, int64_t n_tokens) {
-  return "matmul " + std::string(dtype_name(w.type)) + " " + std::to_string(w.rows) + "x" +
+  return "matmul " + type_name(w.type) + " " + std::to_string(w.rows) + "x" +
          std::to_string(w.cols) + " over " + std::to_string(n_tokens) + " tokens";
 }
 
