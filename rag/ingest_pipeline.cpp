@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "embed/encoder.h"
-#include "kernels/error.h"
 #include "embed/sha256.h"
+#include "kernels/error.h"
 
 namespace pgpp::rag {
 
@@ -67,7 +67,8 @@ struct Work {
   std::size_t index = 0;
   std::filesystem::path path;
   int64_t bytes = 0;
-  std::optional<IngestFileResult::Status> done;  // set when a stage decided (skipped/failed/unchanged)
+  std::optional<IngestFileResult::Status>
+      done;  // set when a stage decided (skipped/failed/unchanged)
   std::string reason;
   DocumentRecord record;
   PdfDocument pdf;
@@ -79,18 +80,25 @@ struct Work {
 
 const char* ingest_status_name(IngestFileResult::Status s) {
   switch (s) {
-    case IngestFileResult::Status::kAdded: return "added";
-    case IngestFileResult::Status::kReplaced: return "replaced";
-    case IngestFileResult::Status::kUnchanged: return "unchanged";
-    case IngestFileResult::Status::kSkipped: return "skipped";
-    case IngestFileResult::Status::kFailed: return "failed";
-    case IngestFileResult::Status::kCancelled: return "cancelled";
+    case IngestFileResult::Status::kAdded:
+      return "added";
+    case IngestFileResult::Status::kReplaced:
+      return "replaced";
+    case IngestFileResult::Status::kUnchanged:
+      return "unchanged";
+    case IngestFileResult::Status::kSkipped:
+      return "skipped";
+    case IngestFileResult::Status::kFailed:
+      return "failed";
+    case IngestFileResult::Status::kCancelled:
+      return "cancelled";
   }
   return "?";
 }
 
 int IngestReport::count(IngestFileResult::Status s) const {
-  return static_cast<int>(std::count_if(files.begin(), files.end(), [&](const auto& f) { return f.status == s; }));
+  return static_cast<int>(
+      std::count_if(files.begin(), files.end(), [&](const auto& f) { return f.status == s; }));
 }
 
 IngestPipeline::IngestPipeline(Library& library, embed::Encoder& encoder, IngestOptions options)
@@ -174,7 +182,8 @@ IngestReport IngestPipeline::run(const std::vector<std::filesystem::path>& files
   });
 
   std::jthread chunk_thread([&] {
-    Chunker chunker([&](std::string_view t) { return std::max(0, encoder_.count_tokens(t) - 2); }, options_.chunking);
+    Chunker chunker([&](std::string_view t) { return std::max(0, encoder_.count_tokens(t) - 2); },
+                    options_.chunking);
     while (auto w = extracted.pop()) {
       if (!w->done) {
         try {
@@ -196,28 +205,64 @@ IngestReport IngestPipeline::run(const std::vector<std::filesystem::path>& files
   });
 
   std::jthread embed_thread([&] {
-    while (auto w = chunked.pop()) {
-      if (!w->done) {
-        std::vector<std::string> texts;
-        texts.reserve(w->chunks.passages.size());
+    // Embeds the passages of `group`'s documents in one call (a document's failure is its own:
+    // on an error the documents are tried one by one). False when cancelled.
+    const auto embed_group = [&](std::vector<Work*> group, auto& self) -> bool {
+      std::vector<std::string> texts;
+      for (Work* w : group)
         for (const auto& p : w->chunks.passages) texts.push_back(p.text);
-        try {
-          int64_t reported = 0;
-          w->embeddings.values = encoder_.embed(texts, [&](std::size_t done, std::size_t) {
-            passages_embedded += static_cast<int64_t>(done) - reported;
-            reported = static_cast<int64_t>(done);
-            return !stop.stop_requested();
-          });
+      int64_t reported = 0;
+      try {
+        const std::vector<float> values = encoder_.embed(texts, [&](std::size_t done, std::size_t) {
+          passages_embedded += static_cast<int64_t>(done) - reported;
+          reported = static_cast<int64_t>(done);
+          return !stop.stop_requested();
+        });
+        const auto dim = static_cast<std::size_t>(encoder_.dimension());
+        std::size_t first = 0;
+        for (Work* w : group) {
+          const std::size_t n = w->chunks.passages.size() * dim;
+          w->embeddings.values.assign(values.begin() + static_cast<std::ptrdiff_t>(first),
+                                      values.begin() + static_cast<std::ptrdiff_t>(first + n));
           w->embeddings.encoder = encoder_id;
           w->embeddings.dim = encoder_.dimension();
-        } catch (const Cancelled&) {
-          break;
-        } catch (const std::exception& e) {
-          w->done = IngestFileResult::Status::kFailed;
-          w->reason = e.what();
+          first += n;
         }
+        return true;
+      } catch (const Cancelled&) {
+        return false;
+      } catch (const std::exception& e) {
+        if (group.size() == 1) {
+          group[0]->done = IngestFileResult::Status::kFailed;
+          group[0]->reason = e.what();
+          return true;
+        }
+        passages_embedded -= reported;  // the retries count their progress again
+        for (Work* w : group)
+          if (!self(std::vector<Work*>{w}, self)) return false;
+        return true;
       }
-      if (!embedded.push(std::move(*w))) break;
+    };
+    // Documents that are already waiting share encoder batches: many small PDFs would otherwise
+    // each make a batch of a few passages, which leaves a GPU mostly idle.
+    const auto batch = static_cast<std::size_t>(std::max(1, encoder_.batch_size()));
+    while (auto first = chunked.pop()) {
+      std::vector<Work> works;
+      works.push_back(std::move(*first));
+      std::size_t passages = works.back().done ? 0 : works.back().chunks.passages.size();
+      while (passages < batch) {
+        auto next = chunked.pop(std::chrono::milliseconds(0));
+        if (!next) break;
+        works.push_back(std::move(*next));
+        if (!works.back().done) passages += works.back().chunks.passages.size();
+      }
+      std::vector<Work*> group;
+      for (Work& w : works)
+        if (!w.done) group.push_back(&w);
+      if (!group.empty() && !embed_group(group, embed_group)) break;
+      bool pushed = true;
+      for (Work& w : works) pushed = pushed && embedded.push(std::move(w));
+      if (!pushed) break;
     }
     embedded.close();
   });
@@ -240,7 +285,9 @@ IngestReport IngestPipeline::run(const std::vector<std::filesystem::path>& files
     p.pages_read = pages_read.load();
     p.pages_per_second = p.seconds > 0 ? static_cast<double>(p.pages) / p.seconds : 0;
     p.passages_per_second = p.seconds > 0 ? static_cast<double>(p.passages) / p.seconds : 0;
-    p.seconds_left = bytes_done > 0 ? p.seconds * static_cast<double>(bytes_total - bytes_done) / static_cast<double>(bytes_done) : -1;
+    p.seconds_left = bytes_done > 0 ? p.seconds * static_cast<double>(bytes_total - bytes_done) /
+                                          static_cast<double>(bytes_done)
+                                    : -1;
     progress(p);
   };
   std::vector<bool> finished(files.size(), false);
@@ -258,14 +305,16 @@ IngestReport IngestPipeline::run(const std::vector<std::filesystem::path>& files
         r.status = *w->done;
         r.reason = w->reason;
       } else {
-        const AddResult added = library_.add_document(w->record, w->pdf, w->chunks, w->embeddings, collection_id,
-                                                      [&](int, int) {
-                                                        if (stop.stop_requested()) throw Cancelled();
+        const AddResult added = library_.add_document(w->record, w->pdf, w->chunks, w->embeddings,
+                                                      collection_id, [&](int, int) {
+                                                        if (stop.stop_requested())
+                                                          throw Cancelled();
                                                       });
         r.document_id = added.document_id;
-        r.status = added.outcome == AddResult::Outcome::kAdded      ? IngestFileResult::Status::kAdded
-                   : added.outcome == AddResult::Outcome::kReplaced ? IngestFileResult::Status::kReplaced
-                                                                    : IngestFileResult::Status::kUnchanged;
+        r.status = added.outcome == AddResult::Outcome::kAdded ? IngestFileResult::Status::kAdded
+                   : added.outcome == AddResult::Outcome::kReplaced
+                       ? IngestFileResult::Status::kReplaced
+                       : IngestFileResult::Status::kUnchanged;
         r.pages = static_cast<int>(w->pdf.pages.size());
         r.passages = static_cast<int>(w->chunks.passages.size());
         for (const auto& warn : w->pdf.warnings) r.reason += (r.reason.empty() ? "" : "; ") + warn;
@@ -301,8 +350,8 @@ IngestReport IngestPipeline::run(const std::vector<std::filesystem::path>& files
   return report;
 }
 
-std::vector<std::filesystem::path> collect_pdf_files(const std::vector<std::filesystem::path>& paths,
-                                                     std::vector<IngestFileResult>& rejected) {
+std::vector<std::filesystem::path> collect_pdf_files(
+    const std::vector<std::filesystem::path>& paths, std::vector<IngestFileResult>& rejected) {
   namespace fs = std::filesystem;
   std::vector<fs::path> out;
   auto is_pdf = [](const fs::path& p) {
@@ -321,7 +370,8 @@ std::vector<std::filesystem::path> collect_pdf_files(const std::vector<std::file
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
       std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+      for (auto it = fs::recursive_directory_iterator(
+               path, fs::directory_options::skip_permission_denied, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->is_regular_file(ec) && is_pdf(it->path())) found.push_back(it->path());
       }
