@@ -6,6 +6,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/cuda/cuda_device.h"
+#include "kernels/device.h"
 
 namespace pgpp::app {
 
@@ -25,6 +26,7 @@ void add_info_command(CLI::App& app) {
     } else {
       fmt::print("gpu             none: {}\n", gpu.reason);
     }
+    fmt::print("--device auto   {}\n", kernels::choose_device(kernels::Device::Auto).why);
   });
 }
 
