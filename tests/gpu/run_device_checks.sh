@@ -13,6 +13,10 @@ OUT=${OUT:-/tmp/pgpp-gpu-out}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$B/lib:${LD_LIBRARY_PATH:-}
 export PGPP_MODELS=$B/models
+# The default models, when earlier calls left their pieces (split_models_for_carry.sh).
+if compgen -G "/tmp/pgpp-parts/models.tar.*" >/dev/null; then
+  cat /tmp/pgpp-parts/models.tar.* | tar -C "$PGPP_MODELS" -xf -
+fi
 summary=()
 step() {  # name, command...: runs it, keeps its log, records its exit status
   local name=$1; shift
