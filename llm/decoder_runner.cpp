@@ -1,6 +1,8 @@
 #include "llm/decoder_runner.h"
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "kernels/error.h"
 #include "llm/kv_cache.h"
@@ -32,12 +34,15 @@ namespace {
 
 class CpuDecoderRunner final : public DecoderRunner {
  public:
-  CpuDecoderRunner(const LlamaModel& model, kernels::CpuBackend& cpu, int64_t max_positions)
-      : model_(model), cpu_(cpu), cache_(model.make_cache(max_positions)) {}
+  // `note`: why the CPU runs it although a GPU was wanted (empty when it was asked for).
+  CpuDecoderRunner(const LlamaModel& model, kernels::CpuBackend& cpu, int64_t max_positions,
+                   std::string note = {})
+      : model_(model), cpu_(cpu), cache_(model.make_cache(max_positions)), note_(std::move(note)) {}
 
   std::string description() const override {
-    return "cpu (" + std::to_string(cpu_.threads()) + " thread" + (cpu_.threads() == 1 ? "" : "s") + ", " +
-           std::string(kernels::simd_level_name(cpu_.simd())) + ")";
+    return "cpu (" + std::to_string(cpu_.threads()) + " thread" + (cpu_.threads() == 1 ? "" : "s") +
+           ", " + std::string(kernels::simd_level_name(cpu_.simd())) +
+           (note_.empty() ? "" : "; " + note_) + ")";
   }
   int64_t capacity() const override { return cache_.capacity(); }
   const std::vector<int32_t>& tokens() const override { return cache_.tokens(); }
@@ -54,6 +59,7 @@ class CpuDecoderRunner final : public DecoderRunner {
   const LlamaModel& model_;
   kernels::CpuBackend& cpu_;
   KvCache cache_;
+  std::string note_;
   std::vector<float> logits_;
 };
 
@@ -65,7 +71,15 @@ std::unique_ptr<DecoderRunner> make_decoder_runner(const LlamaModel& model,
   const kernels::DeviceChoice choice = kernels::choose_device(device);
   if (choice.device == kernels::Device::Cuda) {
 #if PGPP_HAVE_CUDA
-    return std::make_unique<LlamaCuda>(model, max_positions);
+    try {
+      return std::make_unique<LlamaCuda>(model, max_positions);
+    } catch (const Error& e) {
+      // auto promised to run wherever it can: a GPU without the memory for this model (or
+      // another failure to set it up) leaves the CPU, and the description says why.
+      if (device != kernels::Device::Auto) throw;
+      return std::make_unique<CpuDecoderRunner>(model, cpu, max_positions,
+                                                std::string("the GPU was not used: ") + e.what());
+    }
 #endif
   }
   return std::make_unique<CpuDecoderRunner>(model, cpu, max_positions);

@@ -53,7 +53,8 @@ std::size_t decode_weight_bytes(const LlamaModel& model);
 
 // The runner for `device` (Auto resolved with kernels::choose_device). The CPU runner uses `cpu`,
 // which must outlive it. A CUDA runner uploads the weights. Throws pgpp::Error when the CUDA
-// device is asked for and cannot be used (this build has no CUDA backend, or no GPU).
+// device is asked for and cannot be used (this build has no CUDA backend, no GPU, or the GPU
+// cannot take the model); with Auto the CPU takes over then, and description() says why.
 std::unique_ptr<DecoderRunner> make_decoder_runner(const LlamaModel& model,
                                                    kernels::CpuBackend& cpu, kernels::Device device,
                                                    int64_t max_positions);
