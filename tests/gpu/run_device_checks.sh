@@ -42,6 +42,7 @@ if [[ -f $B/models/all-minilm-l6-v2.Q8_0.gguf ]]; then
   step bench_encoder "$B/bin/pgpp_device_bench" encoder --device cuda --model "$B/models/all-minilm-l6-v2.Q8_0.gguf" --lengths 256
 fi
 step torch_encoder python3 tests/reference/encoder_torch_bench.py
+step torch_encoder_sdpa python3 tests/reference/encoder_torch_bench.py --sdpa
 
 cat "$OUT"/bench_*.log 2>/dev/null | grep -E '^\| ' | sort -u
 printf '%s\n' "${summary[@]}"
