@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "kernels/error.h"
 #include "llm/sampler.h"
@@ -12,6 +13,13 @@ namespace kc = kernels::cuda;
 
 LlamaCuda::LlamaCuda(const LlamaModel& model, int64_t max_positions, int64_t max_batch)
     : model_(model), hp_(model.hparams()), ctx_(0) {
+  // The prompt-attention kernel has variants for these head sizes only (attention_prefill.cu);
+  // refused here, before gigabytes are uploaded, rather than by the first prompt.
+  if (hp_.head_dim <= 0 || hp_.head_dim % 32 != 0 || hp_.head_dim > 256) {
+    throw Error(model.display_name() + ": attention heads of " + std::to_string(hp_.head_dim) +
+                " values are not supported on the GPU (a multiple of 32 up to 256; use --device "
+                "cpu)");
+  }
   capacity_ = max_positions > 0 ? std::min(hp_.n_ctx_train, max_positions) : hp_.n_ctx_train;
   max_batch_ = std::max<int64_t>(1, std::min(max_batch, capacity_));
 
