@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "kernels/error.h"
 #include "llm/sampler.h"
@@ -12,6 +13,13 @@ namespace kc = kernels::cuda;
 
 LlamaCuda::LlamaCuda(const LlamaModel& model, int64_t max_positions, int64_t max_batch)
     : model_(model), hp_(model.hparams()), ctx_(0) {
+  // The prompt-attention kernel has variants for these head sizes only (attention_prefill.cu);
+  // refused here, before gigabytes are uploaded, rather than by the first prompt.
+  if (hp_.head_dim <= 0 || hp_.head_dim % 32 != 0 || hp_.head_dim > 256) {
+    throw Error(model.display_name() + ": attention heads of " + std::to_string(hp_.head_dim) +
+                " values are not supported on the GPU (a multiple of 32 up to 256; use --device "
+                "cpu)");
+  }
   capacity_ = max_positions > 0 ? std::min(hp_.n_ctx_train, max_positions) : hp_.n_ctx_train;
   max_batch_ = std::max<int64_t>(1, std::min(max_batch, capacity_));
 
@@ -84,18 +92,27 @@ kc::DeviceMatrix LlamaCuda::upload_matrix(const kernels::TensorView& t) {
 
 std::vector<kc::DeviceMatrix> LlamaCuda::upload_joined(
     const std::vector<const kernels::TensorView*>& ts, kc::DeviceMatrix& joined) {
-  std::size_t total = 0;
   bool same = true;
   for (const kernels::TensorView* t : ts) {
     if (!kc::matmul_supports(t->type)) upload_matrix(*t);  // throws, naming the tensor and its type
-    total += t->nbytes;
     same = same && t->type == ts[0]->type && t->ne[0] == ts[0]->ne[0];
   }
+  // Matrices of one type and width sit back to back, so their rows form one matrix. Of mixed
+  // types each starts on a 256-byte boundary, as its own allocation would: a part after one of
+  // an odd number of 2-byte-aligned blocks (Q6_K, Q4_0, ...) would otherwise start 2 bytes off
+  // the 4-byte alignment that F32 and Q8_K loads need on the device (a misaligned-address fault).
+  constexpr std::size_t kPartAlignment = 256;
+  auto start_of_next = [&](std::size_t end) {
+    return same ? end : (end + kPartAlignment - 1) / kPartAlignment * kPartAlignment;
+  };
+  std::size_t total = 0;
+  for (const kernels::TensorView* t : ts) total = start_of_next(total) + t->nbytes;
   storage_.emplace_back(total, ts[0]->name + " and the matrices joined to it");
   kc::DeviceArray<std::byte>& buffer = storage_.back();
   std::vector<kc::DeviceMatrix> parts;
   std::size_t offset = 0;
   for (const kernels::TensorView* t : ts) {
+    offset = start_of_next(offset);
     buffer.upload(ctx_, std::span<const std::byte>(t->data, t->nbytes), offset);
     kc::DeviceMatrix m;
     m.type = t->type;

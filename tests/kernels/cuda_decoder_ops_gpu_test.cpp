@@ -373,8 +373,8 @@ TEST_F(CudaDecoderOps, RopeMatchesTheCpuAtShortAndLongPositions) {
   };
   for (const Case c :
        {Case{128, 128, cpu::RopeOrder::Normal, 500000.0}, Case{128, 128, cpu::RopeOrder::NeoX, 1e6},
-        Case{64, 64, cpu::RopeOrder::Normal, 10000.0},
-        Case{128, 64, cpu::RopeOrder::NeoX, 10000.0}}) {
+        Case{64, 64, cpu::RopeOrder::Normal, 10000.0}, Case{128, 64, cpu::RopeOrder::NeoX, 10000.0},
+        Case{96, 32, cpu::RopeOrder::Normal, 10000.0}}) {
     const cpu::Rope rope_cpu(c.head_dim, c.n_rot, c.base, c.order);
     std::vector<double> theta(static_cast<std::size_t>(c.n_rot / 2));
     for (std::size_t i = 0; i < theta.size(); ++i)
@@ -470,14 +470,15 @@ TEST_P(CudaAttentionDecode, MatchesTheCpuAtThisLength) {
 
 INSTANTIATE_TEST_SUITE_P(
     LengthsAndGroups, CudaAttentionDecode,
-    ::testing::Values(AttentionCase{32, 8, 128, 1}, AttentionCase{32, 8, 128, 17},
-                      AttentionCase{32, 8, 128, 300}, AttentionCase{32, 8, 128, 5000},
-                      AttentionCase{8, 8, 128, 1}, AttentionCase{8, 8, 128, 17},
-                      AttentionCase{8, 8, 128, 300}, AttentionCase{8, 8, 128, 5000},
-                      AttentionCase{32, 8, 64, 1}, AttentionCase{32, 8, 64, 300},
-                      AttentionCase{32, 8, 64, 5000}, AttentionCase{8, 8, 64, 17},
-                      AttentionCase{8, 8, 64, 5000}, AttentionCase{14, 2, 64, 257},
-                      AttentionCase{4, 4, 80, 513}));
+    ::testing::Values(
+        AttentionCase{32, 8, 128, 1}, AttentionCase{32, 8, 128, 17}, AttentionCase{32, 8, 128, 300},
+        AttentionCase{32, 8, 128, 5000}, AttentionCase{8, 8, 128, 1}, AttentionCase{8, 8, 128, 17},
+        AttentionCase{8, 8, 128, 300}, AttentionCase{8, 8, 128, 5000}, AttentionCase{32, 8, 64, 1},
+        AttentionCase{32, 8, 64, 300}, AttentionCase{32, 8, 64, 5000}, AttentionCase{8, 8, 64, 17},
+        AttentionCase{8, 8, 64, 5000}, AttentionCase{14, 2, 64, 257}, AttentionCase{4, 4, 80, 513},
+        // Groups above the V pass's 8 heads: two full passes (16), and a full
+        // pass then a partial one (10).
+        AttentionCase{32, 2, 64, 300}, AttentionCase{20, 2, 128, 700}));
 
 // A decode step captured in a CUDA graph once and replayed at later positions: the kernels
 // must read the length from the device, not from the capture.

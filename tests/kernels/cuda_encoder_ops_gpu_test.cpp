@@ -178,7 +178,7 @@ TEST_F(CudaEncoderOps, ResidualLayerNormAndEmbeddingsMatchCpu) {
 }
 
 TEST_F(CudaEncoderOps, PackedAttentionMatchesCpuOverRaggedSequences) {
-  for (const int64_t head_dim : {32, 64, 128}) {
+  for (const int64_t head_dim : {32, 64, 96, 128}) {
     SCOPED_TRACE("head_dim " + std::to_string(head_dim));
     const int64_t heads = head_dim == 32 ? 12 : 4, h = heads * head_dim;
     const std::vector<int64_t> begin{0, 256, 257, 290, 390, 407, 663};  // 256, 1, 33, 100, 17, 256

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,8 +31,15 @@ class LlamaCudaTest : public ::testing::Test {
     const auto gpu = kernels::cuda::probe_cuda_device();
     if (!gpu.available) GTEST_SKIP() << "no GPU here: " << gpu.reason;
     if (!model_) model_ = llm::LlamaModel::load(default_decoder()).release();
+    if (!exact_) {
+      exact_ = llm::LlamaModel::load(default_decoder(), {.dequantize_weights = true}).release();
+    }
   }
-  static void TearDownTestSuite() { delete model_; }
+  static void TearDownTestSuite() {
+    delete model_;
+    delete exact_;
+    model_ = exact_ = nullptr;
+  }
 
   std::unique_ptr<llm::DecoderRunner> runner(kernels::Device d, int64_t ctx = 1024) {
     return llm::make_decoder_runner(*model_, cpu_, d, ctx);
@@ -39,10 +49,33 @@ class LlamaCudaTest : public ::testing::Test {
     return s.tokenizer().encode(text, s.tokenizer().add_bos_by_default(), false);
   }
 
+  // The reference for the GPU is the CPU's float path: the same stored weights, expanded to
+  // floats, with float activations, which is what the GPU's decode kernels compute. The CPU's
+  // fast path (model_ on the CPU) quantizes activations to 8 bits: on this Q4_1 model its
+  // logits are up to ~0.1 (relative) from the float path's and its greedy choice differs at
+  // margins up to ~0.3 (measured), far outside what the GPU may differ by.
+  std::unique_ptr<llm::DecoderRunner> cpu_reference(int64_t ctx = 1024) {
+    return llm::make_decoder_runner(*exact_, cpu_, kernels::Device::Cpu, ctx);
+  }
+
   static llm::LlamaModel* model_;
+  static llm::LlamaModel* exact_;
   kernels::CpuBackend cpu_{2};
 };
 llm::LlamaModel* LlamaCudaTest::model_ = nullptr;
+llm::LlamaModel* LlamaCudaTest::exact_ = nullptr;
+
+// The GPU's prefill multiplies FP16 operands (weights and activations rounded to 11 bits), a
+// few 1e-3 from the float path after 30 layers; its decode steps are FP32 throughout.
+constexpr double kLogitTolerance = 2e-2;
+// Greedy choices may differ only where the float path's own top two are this close (relative
+// to the row's range, as tests/llm/llama_model_test.cpp measures logits).
+constexpr double kNearTie = 5e-3;
+
+float logit_range(std::span<const float> logits) {
+  const auto [lo, hi] = std::minmax_element(logits.begin(), logits.end());
+  return *hi - *lo;
+}
 
 double relative_error(std::span<const float> out, std::span<const float> ref) {
   double num = 0, den = 0;
@@ -70,49 +103,53 @@ TEST_F(LlamaCudaTest, RunsOnTheGpuWhenAskedAndSaysSo) {
 TEST_F(LlamaCudaTest, PromptLogitsMatchTheCpu) {
   for (const std::string& p : kPrompts) {
     const auto ids = encode(p);
-    auto cpu = runner(kernels::Device::Cpu);
+    auto cpu = cpu_reference();
     auto gpu = runner(kernels::Device::Cuda);
     cpu->forward(ids, 256);
-    // Prompt through cuBLAS in one batch, then one token through the decode kernels.
+    // The prompt in one batch: its matrix products through cuBLAS.
     gpu->forward(ids, 256);
     const std::vector<float> ref(cpu->logits().begin(), cpu->logits().end());
     const auto out = gpu->logits();
     ASSERT_EQ(out.size(), ref.size());
     for (float v : out) ASSERT_FALSE(std::isnan(v));
-    // The CPU quantizes activations to 8 bits and the GPU's prefill multiplies FP16 operands:
-    // both are a few 1e-3 from exact; their difference stays well under 5e-2.
-    EXPECT_LT(relative_error(out, ref), 5e-2) << p;
-    EXPECT_EQ(gpu->argmax_logits(), cpu->argmax_logits()) << p;
+    EXPECT_LT(relative_error(out, ref), kLogitTolerance) << p;
+    const int32_t a = cpu->argmax_logits(), b = gpu->argmax_logits();
+    if (a != b) {
+      EXPECT_LT(ref[static_cast<std::size_t>(a)] - ref[static_cast<std::size_t>(b)],
+                kNearTie * logit_range(ref))
+          << p << ": the GPU's top token " << b << " is not a near-tie of the CPU's " << a;
+    }
   }
 }
 
-// Where greedy tokens differ, the CPU's own logits at that step must be a near-tie between the
-// two choices (both backends are within their precision of the exact model there).
+// 64 decode steps after each prompt, both backends fed the reference's greedy token so that a
+// near-tie (where either choice is right) does not end the comparison: the logits of every
+// step must agree, and the GPU's top token may differ only at a near-tie of the reference.
 TEST_F(LlamaCudaTest, GreedyTokensMatchTheCpuFor64TokensOver3Prompts) {
   for (const std::string& p : kPrompts) {
-    auto cpu = runner(kernels::Device::Cpu);
+    auto cpu = cpu_reference();
     auto gpu = runner(kernels::Device::Cuda);
     const auto ids = encode(p);
     cpu->forward(ids, 256);
     gpu->forward(ids, 256);
-    int diverged_at = -1;
+    int near_ties = 0;
     for (int i = 0; i < 64; ++i) {
-      const std::vector<float> cpu_logits(cpu->logits().begin(), cpu->logits().end());
-      const int32_t a = llm::argmax(cpu_logits);
+      const std::vector<float> ref(cpu->logits().begin(), cpu->logits().end());
       const int32_t b = gpu->argmax_logits();
+      const auto out = gpu->logits();
+      ASSERT_LT(relative_error(out, ref), kLogitTolerance) << p << ": step " << i;
+      const int32_t a = llm::argmax(ref);
       if (a != b) {
-        const float gap = std::abs(cpu_logits[static_cast<std::size_t>(a)] -
-                                   cpu_logits[static_cast<std::size_t>(b)]);
-        EXPECT_LT(gap, 0.05f) << p << ": step " << i << " chose " << a << " on the CPU, " << b
-                              << " on the GPU, and their logits are " << gap << " apart";
-        diverged_at = i;
-        break;
+        const float gap = ref[static_cast<std::size_t>(a)] - ref[static_cast<std::size_t>(b)];
+        EXPECT_LT(gap, kNearTie * logit_range(ref))
+            << p << ": step " << i << " chose " << a << " on the CPU, " << b
+            << " on the GPU, and the CPU's logits are " << gap << " apart";
+        ++near_ties;
       }
       cpu->forward(std::span<const int32_t>(&a, 1), 1);
       gpu->forward(std::span<const int32_t>(&a, 1), 1);
     }
-    if (diverged_at >= 0)
-      std::cout << "[ note ] '" << p << "' diverged at a near-tie at step " << diverged_at << "\n";
+    if (near_ties > 0) std::cout << "[ note ] '" << p << "': " << near_ties << " near-ties\n";
   }
 }
 
@@ -128,9 +165,16 @@ TEST_F(LlamaCudaTest, ReusedPrefixGivesTheLogitsOfAFreshRun) {
   gpu->truncate(keep);
   gpu->forward(std::span<const int32_t>(b).subspan(static_cast<std::size_t>(keep)), 256);
   const std::vector<float> reused(gpu->logits().begin(), gpu->logits().end());
+  // The fresh run takes the same path for the last token (a one-token decode step after a
+  // prefill): run in one batch, that token would go through the prefill's FP16-operand GEMMs
+  // instead of the FP32 matrix-vector kernel (operands rounded to 11 bits, some 1e-4..1e-3 in
+  // the logits) whatever the cache holds. What is left is cuBLAS's choice of algorithm for a
+  // prefill one row longer or shorter (summation order); a stale or misplaced cache row moves
+  // the logits by far more than 1e-3.
   auto fresh = runner(kernels::Device::Cuda);
-  fresh->forward(b, 256);
-  EXPECT_LT(relative_error(reused, fresh->logits()), 1e-5);
+  fresh->forward(std::span<const int32_t>(b).first(static_cast<std::size_t>(keep)), 256);
+  fresh->forward(std::span<const int32_t>(b).subspan(static_cast<std::size_t>(keep)), 256);
+  EXPECT_LT(relative_error(reused, fresh->logits()), 1e-3);
 }
 
 #if PGPP_HAVE_CUDA
@@ -155,7 +199,7 @@ TEST_F(LlamaCudaTest, SessionOnTheGpuStreamsTheSameReplyAsOnTheCpu) {
   o.context = 1024;
   o.max_tokens = 24;
   o.sampling = llm::SamplerParams::greedy();
-  llm::Session cpu(*model_, cpu_, o);
+  llm::Session cpu(*exact_, cpu_, o);  // the float path, as above
   o.device = kernels::Device::Cuda;
   llm::Session gpu(*model_, cpu_, o);
   const std::vector<llm::ChatMessage> q{{"user", "Name three colours of the rainbow."}};
