@@ -27,11 +27,18 @@ CudaDeviceInfo probe_cuda_device(int ordinal) {
     info.reason = "cannot read the GPU's properties";
     return info;
   }
-  info.available = true;
   info.name = prop.name;
   info.compute_capability = prop.major * 10 + prop.minor;
   info.memory_bytes = prop.totalGlobalMem;
   info.multiprocessors = prop.multiProcessorCount;
+  // The kernels are built for sm_80 and sm_90 (with PTX that newer GPUs compile at load); an
+  // older GPU would fail at the first kernel with "no kernel image", so it is not offered.
+  if (info.compute_capability < kMinComputeCapability) {
+    info.reason = info.name + " has compute capability " + std::to_string(prop.major) + "." +
+                  std::to_string(prop.minor) + "; the CUDA backend needs 8.0 (A100) or newer";
+    return info;
+  }
+  info.available = true;
   return info;
 }
 

@@ -16,6 +16,9 @@ struct CudaDeviceInfo {
   int multiprocessors = 0;
 };
 
+// Oldest GPU the CUDA backend's kernels are built for (A100).
+inline constexpr int kMinComputeCapability = 80;
+
 bool built_with_cuda();
 CudaDeviceInfo probe_cuda_device(int ordinal = 0);
 
