@@ -38,11 +38,15 @@
 #include "kernels/quant/dequantize.h"
 #include "kernels/quant/quantize.h"
 #include "kernels/tensor_view.h"
+#include "tests/common/accuracy.h"
 #include "tests/kernels/random_weights.h"
 #endif
 
 namespace pgpp::kernels::cuda {
 namespace {
+
+using pgpp::test::count_nan;
+using pgpp::test::relative_error;
 
 #if !defined(PGPP_HAVE_CUDA)
 
@@ -55,22 +59,6 @@ TEST(CudaDecoderOps, NeedsACudaBuild) {
 using testing::kWeightTypes;
 using testing::random_floats;
 using testing::random_weight_rows;
-
-// ||got - want|| / ||want||, in double.
-double relative_error(std::span<const float> got, std::span<const float> want) {
-  double diff = 0, norm = 0;
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    const double d = static_cast<double>(got[i]) - want[i];
-    diff += d * d;
-    norm += static_cast<double>(want[i]) * want[i];
-  }
-  return std::sqrt(diff / std::max(norm, 1e-300));
-}
-
-std::size_t count_nan(std::span<const float> v) {
-  return static_cast<std::size_t>(
-      std::count_if(v.begin(), v.end(), [](float x) { return std::isnan(x); }));
-}
 
 void expect_close(std::span<const float> got, std::span<const float> want, double bound,
                   const std::string& what) {

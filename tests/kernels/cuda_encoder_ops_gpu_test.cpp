@@ -30,18 +30,13 @@ TEST(CudaEncoderOps, NeedsACudaBuild) {
 #include "kernels/cuda/encoder_ops.h"
 #include "kernels/float16.h"
 #include "kernels/matmul.h"
+#include "tests/common/accuracy.h"
 
 namespace pgpp::kernels::cuda {
 namespace {
 
-double relative_error(const std::vector<float>& out, const std::vector<float>& ref) {
-  double diff = 0, norm = 0;
-  for (std::size_t i = 0; i < ref.size(); ++i) {
-    diff += (double(out[i]) - ref[i]) * (double(out[i]) - ref[i]);
-    norm += double(ref[i]) * ref[i];
-  }
-  return std::sqrt(diff / norm);
-}
+using pgpp::test::count_nan;
+using pgpp::test::relative_error;
 
 std::vector<float> as_floats(const std::vector<uint16_t>& h) {
   std::vector<float> f(h.size());

@@ -35,25 +35,14 @@ TEST(CudaPrefillOps, NeedsACudaBuild) {
 #include "kernels/float16.h"
 #include "kernels/matmul.h"
 #include "kernels/quant/dequantize.h"
+#include "tests/common/accuracy.h"
 #include "tests/kernels/random_weights.h"
 
 namespace pgpp::kernels::cuda {
 namespace {
 
-double relative_error(const std::vector<float>& out, const std::vector<float>& ref) {
-  double diff = 0, norm = 0;
-  for (std::size_t i = 0; i < ref.size(); ++i) {
-    diff += (double(out[i]) - ref[i]) * (double(out[i]) - ref[i]);
-    norm += double(ref[i]) * ref[i];
-  }
-  return std::sqrt(diff / norm);
-}
-
-std::size_t count_nans(const std::vector<float>& v) {
-  std::size_t n = 0;
-  for (float f : v) n += std::isnan(f) ? 1 : 0;
-  return n;
-}
+using pgpp::test::count_nan;
+using pgpp::test::relative_error;
 
 std::vector<float> random_floats(std::size_t n, std::mt19937& rng, float scale = 1.0f) {
   std::normal_distribution<float> d(0.0f, scale);
@@ -122,7 +111,7 @@ TEST_F(CudaPrefillOps, MatmulGemmMatchesCpuForEveryTypeAndRaggedSize) {
     matmul_gemm(*ctx_, dm, x_dev.data(), c.n_tokens, y_dev.data());
     const std::vector<float> y = y_dev.download(*ctx_);
 
-    EXPECT_EQ(count_nans(y), 0u);
+    EXPECT_EQ(count_nan(y), 0u);
     EXPECT_LT(relative_error(y, ref), 1e-2);
   }
 }
@@ -169,7 +158,7 @@ TEST_F(CudaPrefillOps, PromptAttentionMatchesCpuWithGroupedHeadsAndACachedPrefix
                          out_dev.data());
     const std::vector<float> out = out_dev.download(*ctx_);
 
-    EXPECT_EQ(count_nans(out), 0u);
+    EXPECT_EQ(count_nan(out), 0u);
     EXPECT_LT(relative_error(out, ref), 5e-4);
   }
 }

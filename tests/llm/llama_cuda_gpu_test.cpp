@@ -20,10 +20,14 @@
 #include "tests/common/test_models.h"
 #if PGPP_HAVE_CUDA
 #include "llm/cuda/llama_cuda.h"
+#include "tests/common/accuracy.h"
 #endif
 
 namespace pgpp::test {
 namespace {
+
+using pgpp::test::count_nan;
+using pgpp::test::relative_error;
 
 class LlamaCudaTest : public ::testing::Test {
  protected:
@@ -75,15 +79,6 @@ constexpr double kNearTie = 5e-3;
 float logit_range(std::span<const float> logits) {
   const auto [lo, hi] = std::minmax_element(logits.begin(), logits.end());
   return *hi - *lo;
-}
-
-double relative_error(std::span<const float> out, std::span<const float> ref) {
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < ref.size(); ++i) {
-    num += (double(out[i]) - ref[i]) * (double(out[i]) - ref[i]);
-    den += double(ref[i]) * ref[i];
-  }
-  return std::sqrt(num / den);
 }
 
 const std::vector<std::string> kPrompts = {
