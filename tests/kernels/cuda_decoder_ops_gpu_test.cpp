@@ -45,9 +45,6 @@
 namespace pgpp::kernels::cuda {
 namespace {
 
-using pgpp::test::count_nan;
-using pgpp::test::relative_error;
-
 #if !defined(PGPP_HAVE_CUDA)
 
 TEST(CudaDecoderOps, NeedsACudaBuild) {
@@ -56,6 +53,8 @@ TEST(CudaDecoderOps, NeedsACudaBuild) {
 
 #else
 
+using pgpp::test::count_nan;
+using pgpp::test::relative_error;
 using testing::kWeightTypes;
 using testing::random_floats;
 using testing::random_weight_rows;
