@@ -17,17 +17,14 @@
 #include "llm/llama_model.h"
 #include "llm/sampler.h"
 #include "llm/session.h"
+#include "tests/common/accuracy.h"
 #include "tests/common/test_models.h"
 #if PGPP_HAVE_CUDA
 #include "llm/cuda/llama_cuda.h"
-#include "tests/common/accuracy.h"
 #endif
 
 namespace pgpp::test {
 namespace {
-
-using pgpp::test::count_nan;
-using pgpp::test::relative_error;
 
 class LlamaCudaTest : public ::testing::Test {
  protected:
