@@ -16,6 +16,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <atomic>
 #include <cmath>
 #include <string>
 
@@ -57,6 +58,28 @@ __device__ __forceinline__ float warp_max(float v) {
 struct SplitSmem {
   int64_t q, scores, sums, total;
 };
+
+// Many query heads per kv head (32 on 1, say) need more than the default 48 KiB of shared memory
+// per block; the GPU gives up to its opt-in limit (227 KiB on Hopper) when asked. Asked once per
+// size, so a decode step captured in a graph (after a warm-up step) makes no such call.
+template <class Kernel>
+void allow_shared_memory_for(Kernel kernel, std::size_t bytes, const std::string& op) {
+  static std::atomic<std::size_t> allowed{48 * 1024};
+  if (bytes <= allowed.load()) return;
+  int device = 0, optin = 0;
+  check_cuda(cudaGetDevice(&device), op + ": which GPU");
+  check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+             op + ": shared memory limit");
+  if (bytes > static_cast<std::size_t>(optin)) {
+    throw Error("CUDA " + op + ": too many query heads per kv head (needs " +
+                std::to_string(bytes / 1024) + " KiB of shared memory, the GPU allows " +
+                std::to_string(optin / 1024) + ")");
+  }
+  check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(bytes)),
+             op + ": raise the shared memory limit");
+  allowed.store(bytes);
+}
 
 __host__ __device__ SplitSmem split_smem(int64_t group, int64_t head_dim, int parts) {
   SplitSmem s{};
@@ -256,7 +279,7 @@ void kv_attention_decode(CudaContext& ctx, const AttentionShape& shape, const fl
   const int parts = static_cast<int>(kThreads / (hd / 2));
   const SplitSmem layout = split_smem(group, hd, parts);
   const std::size_t split_bytes = static_cast<std::size_t>(layout.total) * sizeof(float);
-  if (split_bytes > 48 * 1024) throw Error("CUDA " + op + ": too many query heads per kv head");
+  if (split_bytes > 48 * 1024) allow_shared_memory_for(attention_split_kernel, split_bytes, op);
   const std::size_t combine_bytes = static_cast<std::size_t>(n_splits) * sizeof(float);
   if (combine_bytes > 48 * 1024) throw Error("CUDA " + op + ": too long a cache for one launch");
 

@@ -465,7 +465,9 @@ INSTANTIATE_TEST_SUITE_P(
         AttentionCase{8, 8, 64, 5000}, AttentionCase{14, 2, 64, 257}, AttentionCase{4, 4, 80, 513},
         // Groups above the V pass's 8 heads: two full passes (16), and a full
         // pass then a partial one (10).
-        AttentionCase{32, 2, 64, 300}, AttentionCase{20, 2, 128, 700}));
+        AttentionCase{32, 2, 64, 300}, AttentionCase{20, 2, 128, 700},
+        // 32 query heads on one kv head: more than the default 48 KiB of shared memory.
+        AttentionCase{32, 1, 128, 300}));
 
 // A decode step captured in a CUDA graph once and replayed at later positions: the kernels
 // must read the length from the device, not from the capture.
