@@ -8,6 +8,7 @@
 #include "app/cli/library_location.h"
 #include "embed/encoder.h"
 #include "kernels/cpu_backend.h"
+#include "kernels/device.h"
 #include "kernels/error.h"
 #include "rag/ingest_pipeline.h"
 
@@ -21,6 +22,7 @@ struct Options {
   std::string encoder;
   int threads = 0;
   bool json = false;
+  kernels::Device device = kernels::Device::Auto;
 };
 
 void run(const Options& o) {
@@ -30,7 +32,7 @@ void run(const Options& o) {
   lo.encoder = o.encoder;
   lo.ephemeral = o.library.empty();
   lo.dir = o.library;
-  embed::Encoder encoder(encoder_path(lo), cpu);
+  embed::Encoder encoder(encoder_path(lo), cpu, o.device);
   auto library = open_library(lo, false);
   std::vector<rag::IngestFileResult> rejected;
   const auto files = rag::collect_pdf_files({o.folder}, rejected);
@@ -40,16 +42,22 @@ void run(const Options& o) {
   const auto report = pipeline.run(files, [&](const rag::IngestProgress& p) {
     if (p.files_done == last) return;  // one line per file: the table is what matters
     last = p.files_done;
-    fmt::print(stderr, "[{}/{} files] {} pages, {} passages\n", p.files_done, p.files_total, p.pages, p.passages);
+    fmt::print(stderr, "[{}/{} files] {} pages, {} passages\n", p.files_done, p.files_total,
+               p.pages, p.passages);
   });
-  const std::string setting = fmt::format("files={} threads={} {}", files.size(), threads, lo.ephemeral ? "memory" : "disk");
+  const std::string setting =
+      fmt::format("files={} threads={} {} device={}", files.size(), threads,
+                  lo.ephemeral ? "memory" : "disk", kernels::device_name(encoder.device()));
   std::vector<BenchRow> rows{
-      {"ingest", "pages_per_s", setting, report.seconds > 0 ? report.pages / report.seconds : 0, "1/s"},
-      {"ingest", "passages_per_s", setting, report.seconds > 0 ? report.passages / report.seconds : 0, "1/s"},
+      {"ingest", "pages_per_s", setting, report.seconds > 0 ? report.pages / report.seconds : 0,
+       "1/s"},
+      {"ingest", "passages_per_s", setting,
+       report.seconds > 0 ? report.passages / report.seconds : 0, "1/s"},
       {"ingest", "pages", setting, static_cast<double>(report.pages), ""},
       {"ingest", "passages", setting, static_cast<double>(report.passages), ""},
       {"ingest", "seconds", setting, report.seconds, "s"},
-      {"ingest", "peak_memory", fmt::format("simd={}", kernels::simd_level_name(cpu.simd())), peak_memory_mib(), "MiB"},
+      {"ingest", "peak_memory", fmt::format("simd={}", kernels::simd_level_name(cpu.simd())),
+       peak_memory_mib(), "MiB"},
   };
   print_bench_rows(rows, o.json);
 }
@@ -58,12 +66,18 @@ void run(const Options& o) {
 
 void add_bench_ingest(CLI::App& bench) {
   auto opts = std::make_shared<Options>();
-  auto* cmd = bench.add_subcommand("ingest", "Ingest pipeline pages/s, passages/s and peak memory on a folder of PDFs");
+  auto* cmd = bench.add_subcommand(
+      "ingest", "Ingest pipeline pages/s, passages/s and peak memory on a folder of PDFs");
   cmd->add_option("folder", opts->folder, "folder of PDF files (recursive)")->required();
   cmd->add_option("--library", opts->library, "library folder to write (default: in memory)");
-  cmd->add_option("--encoder", opts->encoder, "encoder folder or BERT GGUF file (default: the default encoder)");
+  cmd->add_option("--encoder", opts->encoder,
+                  "encoder folder or BERT GGUF file (default: the default encoder)");
   cmd->add_option("--threads", opts->threads, "compute threads (default: one per hardware thread)");
   cmd->add_flag("--json", opts->json, "print the table as JSON");
+  cmd->add_option_function<std::string>(
+         "--device", [opts](const std::string& v) { opts->device = kernels::parse_device(v); },
+         "where the encoder runs: auto (the GPU when there is one), cpu or cuda")
+      ->default_str("auto");
   cmd->callback([opts] { run(*opts); });
 }
 
