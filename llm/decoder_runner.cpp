@@ -30,6 +30,12 @@ std::size_t decode_weight_bytes(const LlamaModel& model) {
   return bytes;
 }
 
+int32_t DecoderRunner::pick_greedy(const Sampler& sampler, std::span<const int32_t> history) {
+  const std::span<float> l = logits();
+  sampler.apply_penalties(l, history);
+  return argmax(l);
+}
+
 namespace {
 
 class CpuDecoderRunner final : public DecoderRunner {

@@ -15,6 +15,7 @@
 #include "kernels/cpu_backend.h"
 #include "kernels/device.h"
 #include "llm/llama_model.h"
+#include "llm/sampler.h"
 
 namespace pgpp::llm {
 
@@ -40,6 +41,10 @@ class DecoderRunner {
   virtual std::span<float> logits() = 0;
   // Index of the largest of those logits (first on ties), without copying them all back.
   virtual int32_t argmax_logits() = 0;
+  // Greedy decoding's choice after the sampler's penalties over `history` (the same token as
+  // sampler.sample() with temperature 0). The GPU applies the penalties itself and returns only
+  // the token; the default does it on logits().
+  virtual int32_t pick_greedy(const Sampler& sampler, std::span<const int32_t> history);
 
   // For benchmarks: the bytes of weights one decode step reads (every matrix once), and the
   // device's measured copy bandwidth in bytes/s (0 where not measured: the CPU). Their ratio

@@ -12,17 +12,26 @@ int32_t argmax(std::span<const float> logits) {
 
 Sampler::Sampler(SamplerParams params) : params_(params), rng_(params.seed) {}
 
-void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> history) const {
+bool Sampler::has_penalties() const {
   const SamplerParams& p = params_;
-  if (p.penalty_last_n == 0 || history.empty() ||
-      (p.repeat_penalty == 1.0f && p.presence_penalty == 0.0f && p.frequency_penalty == 0.0f)) {
-    return;
-  }
+  return p.penalty_last_n != 0 &&
+         (p.repeat_penalty != 1.0f || p.presence_penalty != 0.0f || p.frequency_penalty != 0.0f);
+}
+
+std::vector<std::pair<int32_t, int>> Sampler::penalized_tokens(
+    std::span<const int32_t> history) const {
+  const SamplerParams& p = params_;
+  if (!has_penalties() || history.empty()) return {};
   std::size_t n = history.size();
   if (p.penalty_last_n > 0) n = std::min(n, static_cast<std::size_t>(p.penalty_last_n));
   std::unordered_map<int32_t, int> counts;
   for (std::size_t i = history.size() - n; i < history.size(); ++i) ++counts[history[i]];
-  for (const auto& [id, count] : counts) {
+  return {counts.begin(), counts.end()};
+}
+
+void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> history) const {
+  const SamplerParams& p = params_;
+  for (const auto& [id, count] : penalized_tokens(history)) {
     if (id < 0 || static_cast<std::size_t>(id) >= logits.size()) continue;
     float& l = logits[static_cast<std::size_t>(id)];
     if (p.repeat_penalty != 1.0f) l = l > 0 ? l / p.repeat_penalty : l * p.repeat_penalty;
@@ -37,12 +46,16 @@ int32_t Sampler::sample(std::span<float> logits, std::span<const int32_t> histor
 
   candidates_.clear();
   candidates_.reserve(logits.size());
-  for (std::size_t i = 0; i < logits.size(); ++i) candidates_.emplace_back(logits[i], static_cast<int32_t>(i));
-  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  for (std::size_t i = 0; i < logits.size(); ++i)
+    candidates_.emplace_back(logits[i], static_cast<int32_t>(i));
+  auto by_logit = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
   std::size_t n = candidates_.size();
   if (p.top_k > 0 && static_cast<std::size_t>(p.top_k) < n) {
     n = static_cast<std::size_t>(p.top_k);
-    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(n), candidates_.end(), by_logit);
+    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(n),
+                      candidates_.end(), by_logit);
   } else {
     std::sort(candidates_.begin(), candidates_.end(), by_logit);
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace pgpp::llm {
@@ -15,10 +16,11 @@ struct SamplerParams {
   int top_k = 40;            // <= 0: all tokens
   float top_p = 0.95f;       // 1: off
   float min_p = 0.05f;       // 0: off; keeps tokens with p >= min_p * p_max
-  float repeat_penalty = 1.0f;    // 1: off; > 1 lowers the logits of recent tokens (divide positive, multiply negative)
-  float presence_penalty = 0.0f;  // subtracted once from each recent token's logit
-  float frequency_penalty = 0.0f; // subtracted per occurrence
-  int penalty_last_n = 64;        // how many recent tokens the penalties look at (0: none, -1: all)
+  float repeat_penalty =
+      1.0f;  // 1: off; > 1 lowers the logits of recent tokens (divide positive, multiply negative)
+  float presence_penalty = 0.0f;   // subtracted once from each recent token's logit
+  float frequency_penalty = 0.0f;  // subtracted per occurrence
+  int penalty_last_n = 64;  // how many recent tokens the penalties look at (0: none, -1: all)
   uint64_t seed = 0;
 
   static SamplerParams greedy() {
@@ -41,6 +43,11 @@ class Sampler {
 
   // The penalties step alone (exposed for tests).
   void apply_penalties(std::span<float> logits, std::span<const int32_t> history) const;
+
+  // The tokens the penalties touch: each distinct token of the last penalty_last_n of
+  // `history` with how often it occurs there (order unspecified). Empty when no penalty is on.
+  std::vector<std::pair<int32_t, int>> penalized_tokens(std::span<const int32_t> history) const;
+  bool has_penalties() const;
 
  private:
   SamplerParams params_;

@@ -12,7 +12,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // Holds back streamed text that might be the start of a stop string, releases it once it
 // cannot be, and finds the first complete stop string.
@@ -66,11 +68,16 @@ ChatTemplate pick_template(const LlamaModel& model, const SessionOptions& o) {
 
 std::string_view stop_reason_name(StopReason r) {
   switch (r) {
-    case StopReason::EndOfGeneration: return "end of generation";
-    case StopReason::StopString: return "stop string";
-    case StopReason::MaxTokens: return "token limit";
-    case StopReason::ContextFull: return "context full";
-    case StopReason::Cancelled: return "cancelled";
+    case StopReason::EndOfGeneration:
+      return "end of generation";
+    case StopReason::StopString:
+      return "stop string";
+    case StopReason::MaxTokens:
+      return "token limit";
+    case StopReason::ContextFull:
+      return "context full";
+    case StopReason::Cancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -94,7 +101,8 @@ Session::Session(const LlamaModel& model, kernels::CpuBackend& cpu, SessionOptio
 
 std::vector<int32_t> Session::encode_chat(const std::vector<ChatMessage>& messages) const {
   // The rendered prompt already holds the BOS text where the template wants it.
-  return tokenizer_->encode(template_.apply(messages, /*add_generation_prompt=*/true), /*add_bos=*/false,
+  return tokenizer_->encode(template_.apply(messages, /*add_generation_prompt=*/true),
+                            /*add_bos=*/false,
                             /*parse_special=*/true);
 }
 
@@ -102,14 +110,16 @@ int64_t Session::count_tokens(const std::vector<ChatMessage>& messages) const {
   return static_cast<int64_t>(encode_chat(messages).size());
 }
 
-GenerationResult Session::chat(const std::vector<ChatMessage>& messages, const TextCallback& on_text,
-                               std::stop_token stop) {
+GenerationResult Session::chat(const std::vector<ChatMessage>& messages,
+                               const TextCallback& on_text, std::stop_token stop) {
   return generate(encode_chat(messages), on_text, stop);
 }
 
-GenerationResult Session::complete(std::string_view text, const TextCallback& on_text, std::stop_token stop) {
-  return generate(tokenizer_->encode(text, tokenizer_->add_bos_by_default(), /*parse_special=*/false), on_text,
-                  stop);
+GenerationResult Session::complete(std::string_view text, const TextCallback& on_text,
+                                   std::stop_token stop) {
+  return generate(
+      tokenizer_->encode(text, tokenizer_->add_bos_by_default(), /*parse_special=*/false), on_text,
+      stop);
 }
 
 GenerationResult Session::generate(const std::vector<int32_t>& prompt, const TextCallback& on_text,
@@ -118,8 +128,9 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Tex
   r.prompt_tokens = static_cast<int64_t>(prompt.size());
   if (prompt.empty()) throw Error("empty prompt: nothing to continue");
   if (r.prompt_tokens >= runner_->capacity()) {
-    throw Error("the prompt has " + std::to_string(r.prompt_tokens) + " tokens; the context holds " +
-                std::to_string(runner_->capacity()) + " (shorten the prompt or raise the context length)");
+    throw Error("the prompt has " + std::to_string(r.prompt_tokens) +
+                " tokens; the context holds " + std::to_string(runner_->capacity()) +
+                " (shorten the prompt or raise the context length)");
   }
   const auto t0 = Clock::now();
   // Keep the cached prefix shared with this prompt; at least the last prompt token runs again,
@@ -135,16 +146,15 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Tex
       return r;
     }
     const int64_t e = std::min(r.prompt_tokens, b + options_.batch_size);
-    runner_->forward(std::span<const int32_t>(prompt).subspan(static_cast<std::size_t>(b), static_cast<std::size_t>(e - b)),
+    runner_->forward(std::span<const int32_t>(prompt).subspan(static_cast<std::size_t>(b),
+                                                              static_cast<std::size_t>(e - b)),
                      options_.batch_size);
   }
 
   Sampler sampler(options_.sampling);
-  // Greedy without penalties needs only the index of the largest logit, which the GPU runner
+  // Greedy decoding (penalties included) needs only the chosen token, which the GPU runner
   // finds without copying the logits back.
-  const SamplerParams& sp = options_.sampling;
-  const bool device_greedy = sp.temperature <= 0 && sp.repeat_penalty == 1.0f && sp.presence_penalty == 0.0f &&
-                             sp.frequency_penalty == 0.0f;
+  const bool greedy = options_.sampling.temperature <= 0;
   std::vector<int32_t> history = prompt;
   StreamingDetokenizer detok(*tokenizer_);
   std::vector<std::string> stops = template_.stop_strings();
@@ -167,7 +177,8 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Tex
       r.stop = StopReason::MaxTokens;
       break;
     }
-    const int32_t next = device_greedy ? runner_->argmax_logits() : sampler.sample(runner_->logits(), history);
+    const int32_t next = greedy ? runner_->pick_greedy(sampler, history)
+                                : sampler.sample(runner_->logits(), history);
     ++r.generated_tokens;
     if (first) {
       r.prefill_seconds = seconds_since(t0);
@@ -198,8 +209,10 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Tex
     }
     runner_->forward(std::span<const int32_t>(&next, 1), 1);
   }
-  if (first) r.prefill_seconds = seconds_since(t0);
-  else r.decode_seconds = seconds_since(t1);
+  if (first)
+    r.prefill_seconds = seconds_since(t0);
+  else
+    r.decode_seconds = seconds_since(t1);
   if (!filter.stopped()) emit(filter.push(detok.flush()) + filter.flush());
   return r;
 }

@@ -81,4 +81,12 @@ void kv_attention(CudaContext& ctx, const AttentionShape& shape, const float* q,
 // sampling without copying the logits to the host.
 void argmax(CudaContext& ctx, const float* x, int64_t n, int32_t* out);
 
+// The sampler's penalties (llm::Sampler::apply_penalties), in place: for each of the n distinct
+// recent tokens ids[i], seen counts[i] times, its logit l becomes (l > 0 ? l / repeat :
+// l * repeat) - (presence + frequency * count), rounded exactly as the host does it, so greedy
+// decoding with penalties picks the same token on either side. Ids outside [0, n_vocab) are
+// skipped.
+void apply_penalties(CudaContext& ctx, float* logits, int64_t n_vocab, const int32_t* ids, const int32_t* counts,
+                     int64_t n, float repeat, float presence, float frequency);
+
 }  // namespace pgpp::kernels::cuda

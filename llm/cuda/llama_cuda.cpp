@@ -266,4 +266,27 @@ int32_t LlamaCuda::argmax_logits() {
   return greedy_.download(ctx_)[0];
 }
 
+int32_t LlamaCuda::pick_greedy(const Sampler& sampler, std::span<const int32_t> history) {
+  if (logits_fresh_) return DecoderRunner::pick_greedy(sampler, history);  // already on the host
+  const auto tokens = sampler.penalized_tokens(history);
+  if (!tokens.empty()) {
+    std::vector<int32_t> ids, counts;
+    for (const auto& [id, count] : tokens) {
+      ids.push_back(id);
+      counts.push_back(count);
+    }
+    if (penalty_ids_.size() < ids.size()) {
+      penalty_ids_ = kc::DeviceArray<int32_t>(ids.size(), "penalized token ids");
+      penalty_counts_ = kc::DeviceArray<int32_t>(ids.size(), "penalized token counts");
+    }
+    penalty_ids_.upload(ctx_, ids);
+    penalty_counts_.upload(ctx_, counts);
+    const SamplerParams& p = sampler.params();
+    kc::apply_penalties(ctx_, logits_dev_.data(), hp_.n_vocab, penalty_ids_.data(),
+                        penalty_counts_.data(), static_cast<int64_t>(ids.size()), p.repeat_penalty,
+                        p.presence_penalty, p.frequency_penalty);
+  }
+  return argmax_logits();
+}
+
 }  // namespace pgpp::llm

@@ -37,6 +37,7 @@ class LlamaCuda final : public DecoderRunner {
   void forward(std::span<const int32_t> tokens, int64_t batch_size) override;
   std::span<float> logits() override;
   int32_t argmax_logits() override;
+  int32_t pick_greedy(const Sampler& sampler, std::span<const int32_t> history) override;
 
   kernels::cuda::CudaContext& context() { return ctx_; }
   std::size_t weight_bytes_per_token() const override { return decode_weight_bytes(model_); }
@@ -87,6 +88,7 @@ class LlamaCuda final : public DecoderRunner {
 
   // Activations for up to max_batch tokens.
   kernels::cuda::DeviceArray<int32_t> ids_, positions_, greedy_;
+  kernels::cuda::DeviceArray<int32_t> penalty_ids_, penalty_counts_;  // grown as needed
   kernels::cuda::DeviceArray<float> x_, h_, q_, k_, v_, att_, g_, u_, logits_dev_;
   kernels::cuda::DeviceArray<float> qkv_, gate_up_;  // one token's joined products
   std::vector<float> logits_host_;

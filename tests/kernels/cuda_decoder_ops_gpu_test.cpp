@@ -21,6 +21,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernels/cpu/kv_attention.h"
@@ -539,6 +540,49 @@ TEST_F(CudaDecoderOps, ArgmaxFindsTheFirstLargest) {
   std::vector<float> last(5000, -1.0f);
   last.back() = 0.0f;
   EXPECT_EQ(run(last), 4999);
+}
+
+// The penalties must round exactly as llm::Sampler::apply_penalties does on the host (the
+// formula below is that function's), or greedy decoding could pick another token on the GPU.
+TEST_F(CudaDecoderOps, PenaltiesRoundExactlyAsTheHost) {
+  const int64_t vocab = 49152;
+  auto logits = random_floats(static_cast<std::size_t>(vocab), rng_, 8.0f);
+  std::vector<int32_t> ids, counts;
+  std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(vocab) - 1), count(1, 9);
+  std::vector<bool> taken(static_cast<std::size_t>(vocab));
+  while (ids.size() < 64) {
+    const int32_t i = id(rng_);
+    if (taken[static_cast<std::size_t>(i)]) continue;
+    taken[static_cast<std::size_t>(i)] = true;
+    ids.push_back(i);
+    counts.push_back(count(rng_));
+  }
+  ids.push_back(-1);  // out of range: skipped, as on the host
+  counts.push_back(3);
+  ids.push_back(static_cast<int32_t>(vocab));
+  counts.push_back(3);
+  for (const auto& [repeat, presence, frequency] :
+       {std::tuple{1.1f, 0.0f, 0.0f}, std::tuple{1.0f, 0.4f, 0.1f},
+        std::tuple{1.3f, 0.25f, 0.07f}}) {
+    std::vector<float> want = logits;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] < 0 || ids[i] >= vocab) continue;
+      float& l = want[static_cast<std::size_t>(ids[i])];
+      if (repeat != 1.0f) l = l > 0 ? l / repeat : l * repeat;
+      l -= presence + frequency * static_cast<float>(counts[i]);
+    }
+    auto d = to_device(logits);
+    const auto dids = to_device(ids);
+    const auto dcounts = to_device(counts);
+    apply_penalties(ctx(), d.data(), vocab, dids.data(), dcounts.data(),
+                    static_cast<int64_t>(ids.size()), repeat, presence, frequency);
+    const auto got = from_device(d);
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < got.size(); ++i)
+      differ += std::bit_cast<uint32_t>(got[i]) != std::bit_cast<uint32_t>(want[i]);
+    EXPECT_EQ(differ, 0u) << "repeat " << repeat << ", presence " << presence << ", frequency "
+                          << frequency;
+  }
 }
 
 #endif  // PGPP_HAVE_CUDA

@@ -145,6 +145,35 @@ TEST_F(LlamaCudaTest, GreedyTokensMatchTheCpuFor64TokensOver3Prompts) {
   }
 }
 
+// `pgpp ask` and the desktop decode greedily with a repetition penalty: the GPU applies it
+// itself and returns only the token, which must be the host sampler's choice on the same logits.
+TEST_F(LlamaCudaTest, PenalizedGreedyPicksTheHostSamplersToken) {
+  llm::SamplerParams params = llm::SamplerParams::greedy();
+  params.repeat_penalty = 1.3f;
+  params.presence_penalty = 0.2f;
+  params.frequency_penalty = 0.05f;
+  const llm::Sampler sampler(params);
+  auto history = encode(kPrompts[2]);
+  auto on_gpu = runner(kernels::Device::Cuda);
+  auto read_back = runner(kernels::Device::Cuda);
+  on_gpu->forward(history, 256);
+  read_back->forward(history, 256);
+  for (int step = 0; step < 16; ++step) {
+    const int32_t t = on_gpu->pick_greedy(sampler, history);
+    std::vector<float> host(read_back->logits().begin(), read_back->logits().end());
+    llm::Sampler host_sampler(params);
+    EXPECT_EQ(t, host_sampler.sample(host, history)) << "step " << step;
+    // The penalized logits themselves agree bit for bit.
+    const auto penalized = on_gpu->logits();
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < host.size(); ++i) differ += penalized[i] != host[i];
+    EXPECT_EQ(differ, 0u) << "step " << step;
+    history.push_back(t);
+    on_gpu->forward(std::span<const int32_t>(&t, 1), 1);
+    read_back->forward(std::span<const int32_t>(&t, 1), 1);
+  }
+}
+
 TEST_F(LlamaCudaTest, ReusedPrefixGivesTheLogitsOfAFreshRun) {
   const auto a =
       encode("The library holds three kinds of documents: contracts, manuals and letters.");

@@ -1,5 +1,7 @@
 // The sampler on real logits (the default model's next-token row after a prompt from the
 // goldens) and on small hand-made rows where a property is easier to see.
+#include "llm/sampler.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 #include <set>
 
 #include "llm/llama_model.h"
-#include "llm/sampler.h"
 #include "tests/common/test_models.h"
 #include "tests/llm/decoder_goldens.h"
 
@@ -136,3 +137,24 @@ TEST_F(SamplerTest, RepetitionPenaltyMovesGreedyOffARepeatedToken) {
 
 }  // namespace
 }  // namespace pgpp::test
+
+namespace pgpp::llm {
+namespace {
+
+// What the GPU is told to penalize: the distinct tokens of the last penalty_last_n, counted.
+TEST(SamplerPenalties, PenalizedTokensAreTheWindowsDistinctTokensWithCounts) {
+  SamplerParams p = SamplerParams::greedy();
+  EXPECT_TRUE(Sampler(p).penalized_tokens(std::vector<int32_t>{1, 2, 3}).empty())
+      << "no penalty is on";
+  p.repeat_penalty = 1.1f;
+  p.penalty_last_n = 4;
+  auto tokens = Sampler(p).penalized_tokens(std::vector<int32_t>{9, 9, 5, 7, 5, 5});
+  std::sort(tokens.begin(), tokens.end());
+  const std::vector<std::pair<int32_t, int>> want{{5, 3}, {7, 1}};  // the first two 9s are outside
+  EXPECT_EQ(tokens, want);
+  p.penalty_last_n = 0;
+  EXPECT_TRUE(Sampler(p).penalized_tokens(std::vector<int32_t>{1, 2}).empty()) << "window of 0";
+}
+
+}  // namespace
+}  // namespace pgpp::llm
