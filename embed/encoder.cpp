@@ -40,17 +40,6 @@ std::shared_ptr<const kernels::GgufFile> open_if_gguf(const std::filesystem::pat
   return file;
 }
 
-// Where the forward pass will run; a CPU-only build refuses Cuda with its own reason.
-kernels::DeviceChoice resolve_device(kernels::Device requested) {
-#if !PGPP_HAVE_CUDA
-  if (requested == kernels::Device::Cuda) {
-    throw Error("encoder: --device cuda: this build has no CUDA backend (configured without nvcc or with "
-                "PGPP_CUDA=OFF)");
-  }
-#endif
-  return kernels::choose_device(requested);
-}
-
 }  // namespace
 
 #if PGPP_HAVE_CUDA
@@ -88,7 +77,8 @@ Encoder::Encoder(const std::filesystem::path& model, kernels::CpuBackend& cpu, k
                 std::to_string(tokenizer_.vocab_size()) + " tokens but the word embeddings only " +
                 std::to_string(model_->vocab_rows()) + " rows");
   }
-  device_ = resolve_device(device);
+  // A CPU-only build refuses Cuda through the probe's own reason.
+  device_ = kernels::choose_device(device);
 #if PGPP_HAVE_CUDA
   if (device_.device == kernels::Device::Cuda) {
     try {

@@ -59,7 +59,6 @@ class CpuDecoderRunner final : public DecoderRunner {
   }
   std::span<float> logits() override { return logits_; }
   int32_t argmax_logits() override { return argmax(logits_); }
-  std::size_t weight_bytes_per_token() const override { return decode_weight_bytes(model_); }
 
  private:
   const LlamaModel& model_;

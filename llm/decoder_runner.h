@@ -46,10 +46,9 @@ class DecoderRunner {
   // the token; the default does it on logits().
   virtual int32_t pick_greedy(const Sampler& sampler, std::span<const int32_t> history);
 
-  // For benchmarks: the bytes of weights one decode step reads (every matrix once), and the
-  // device's measured copy bandwidth in bytes/s (0 where not measured: the CPU). Their ratio
-  // with a decode rate says how close decode comes to its memory floor.
-  virtual std::size_t weight_bytes_per_token() const = 0;
+  // For benchmarks: the device's measured copy bandwidth in bytes/s (0 where not measured: the
+  // CPU). With decode_weight_bytes and a decode rate it says how close decode comes to its
+  // memory floor.
   virtual double copy_bandwidth() { return 0; }
 };
 

@@ -167,10 +167,12 @@ LlamaModel::LlamaModel(std::unique_ptr<kernels::GgufFile> file, LlamaLoadOptions
   }
 }
 
+int64_t LlamaModel::context_for(int64_t max_positions) const {
+  return max_positions > 0 ? std::min(hp_.n_ctx_train, max_positions) : hp_.n_ctx_train;
+}
+
 KvCache LlamaModel::make_cache(int64_t max_positions) const {
-  int64_t n = hp_.n_ctx_train;
-  if (max_positions > 0) n = std::min(n, max_positions);
-  return KvCache(hp_.n_layer, n, hp_.kv_dim());
+  return KvCache(hp_.n_layer, context_for(max_positions), hp_.kv_dim());
 }
 
 void LlamaModel::forward(kernels::CpuBackend& cpu, KvCache& cache,

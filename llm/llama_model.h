@@ -62,6 +62,9 @@ class LlamaModel {
   // A cache for this model holding up to min(training context, max_positions) positions
   // (max_positions <= 0: the training context).
   KvCache make_cache(int64_t max_positions = 0) const;
+  // The positions such a cache holds: min(training context, max_positions), or the training
+  // context for max_positions <= 0.
+  int64_t context_for(int64_t max_positions) const;
 
   // Runs `tokens` at positions cache.size() ... and appends them to the cache. Logits go to
   // `logits`: one row of n_vocab per token when all_logits, else only the last token's row.

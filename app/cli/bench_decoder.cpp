@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli/device_option.h"
 #include "app/model_locations.h"
 #include "kernels/cpu_backend.h"
 #include "kernels/device.h"
@@ -99,7 +100,7 @@ void run_bench(const BenchArgs& a) {
     }
     Figure f = summarize("tg" + std::to_string(a.gen), tps);
     // Decode reads every weight once per token: bytes x tokens/s is the bandwidth it achieved.
-    f.bandwidth = static_cast<double>(runner->weight_bytes_per_token()) * f.mean;
+    f.bandwidth = static_cast<double>(llm::decode_weight_bytes(*model)) * f.mean;
     f.copy_bandwidth = runner->copy_bandwidth();
     figures.push_back(f);
   }
@@ -160,10 +161,7 @@ void add_bench_decoder(CLI::App& bench) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "one JSON object per line instead of a table");
-  cmd->add_option_function<std::string>(
-         "--device", [args](const std::string& v) { args->device = kernels::parse_device(v); },
-         "where the decoder runs: auto, cpu or cuda")
-      ->default_str("auto");
+  add_device_option(*cmd, args->device, "the decoder");
   cmd->add_flag("--no-graph", args->no_graph,
                 "on the GPU, launch each decode step's kernels one by one");
   cmd->callback([args] { run_bench(*args); });

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/cli/command_bench.h"
+#include "app/cli/device_option.h"
 #include "app/model_locations.h"
 #include "embed/encoder.h"
 #include "kernels/cpu_backend.h"
@@ -41,7 +42,7 @@ struct Options {
   std::string model;
   int threads = 0;
   int batch = 0;  // 0: the encoder's default for its device (32 on the CPU, 256 on the GPU)
-  std::string device = "auto";
+  kernels::Device device = kernels::Device::Auto;
   double min_seconds = 3.0;
   std::vector<int> lengths{32, 128, 256};
   bool json = false;
@@ -51,7 +52,7 @@ void run(const Options& o) {
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   kernels::CpuBackend cpu(threads);
   embed::Encoder encoder(o.model.empty() ? default_encoder_path() : std::filesystem::path(o.model), cpu,
-                         kernels::parse_device(o.device));
+                         o.device);
   if (o.batch > 0) encoder.set_batch_size(o.batch);
   const int batch_size = encoder.batch_size();
   const bool gpu = encoder.device() == kernels::Device::Cuda;
@@ -96,9 +97,7 @@ void add_bench_encoder(CLI::App& bench) {
   cmd->add_option("--model", opts->model, "Encoder folder (default: the default encoder)");
   cmd->add_option("--threads", opts->threads, "Compute threads (default: one per hardware thread)");
   cmd->add_option("--batch", opts->batch, "Passages per batch (default: 32 on the CPU, 256 on the GPU)");
-  cmd->add_option("--device", opts->device, "Where the encoder runs: auto, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
+  add_device_option(*cmd, opts->device, "the encoder");
   cmd->add_option("--lengths", opts->lengths, "Tokens per passage, [CLS] and [SEP] included")->capture_default_str();
   cmd->add_option("--min-seconds", opts->min_seconds, "Time each length at least this long")->capture_default_str();
   cmd->add_flag("--json", opts->json, "Print the table as JSON");

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "app/cli/command_bench.h"
+#include "app/cli/device_option.h"
 #include "app/cli/library_location.h"
 #include "embed/encoder.h"
 #include "kernels/cpu_backend.h"
@@ -74,10 +75,7 @@ void add_bench_ingest(CLI::App& bench) {
                   "encoder folder or BERT GGUF file (default: the default encoder)");
   cmd->add_option("--threads", opts->threads, "compute threads (default: one per hardware thread)");
   cmd->add_flag("--json", opts->json, "print the table as JSON");
-  cmd->add_option_function<std::string>(
-         "--device", [opts](const std::string& v) { opts->device = kernels::parse_device(v); },
-         "where the encoder runs: auto (the GPU when there is one), cpu or cuda")
-      ->default_str("auto");
+  add_device_option(*cmd, opts->device, "the encoder");
   cmd->callback([opts] { run(*opts); });
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli/device_option.h"
 #include "app/model_locations.h"
 #include "embed/encoder.h"
 #include "kernels/cpu_backend.h"
@@ -22,14 +23,14 @@ struct Options {
   std::string model;
   int threads = 0;
   int show = 8;
-  std::string device = "auto";
+  kernels::Device device = kernels::Device::Auto;
   bool json = false;
 };
 
 void run(const Options& o) {
   kernels::CpuBackend cpu(o.threads);
   embed::Encoder encoder(o.model.empty() ? default_encoder_path() : std::filesystem::path(o.model), cpu,
-                         kernels::parse_device(o.device));
+                         o.device);
   const auto r = encoder.embed_detailed(o.texts);
   const int dim = encoder.dimension();
   nlohmann::json out = nlohmann::json::array();
@@ -60,9 +61,7 @@ void add_embed_command(CLI::App& app) {
                   "Encoder: a sentence-transformers folder or a BERT GGUF file (default: the default encoder)");
   cmd->add_option("--threads", opts->threads, "Compute threads (default: one per hardware thread)");
   cmd->add_option("--show", opts->show, "Values of each vector to print")->capture_default_str();
-  cmd->add_option("--device", opts->device, "Where the encoder runs: auto, cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
+  add_device_option(*cmd, opts->device, "the encoder");
   cmd->add_flag("--json", opts->json, "Print the full vectors as JSON");
   cmd->callback([opts] { run(*opts); });
 }

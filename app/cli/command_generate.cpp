@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "app/cli/device_option.h"
 #include "app/model_locations.h"
 #include "kernels/cpu_backend.h"
 #include "kernels/device.h"
@@ -17,11 +18,7 @@ void add_decoder_options(CLI::App& cmd, DecoderCliOptions& o) {
   llm::SamplerParams& s = o.session.sampling;
   cmd.add_option("-m,--model", o.model, "GGUF decoder file")->capture_default_str();
   cmd.add_option("-t,--threads", o.threads, "compute threads (0: one per hardware thread)")->capture_default_str();
-  o.session.device = kernels::Device::Auto;
-  cmd.add_option_function<std::string>(
-         "--device", [&o](const std::string& v) { o.session.device = kernels::parse_device(v); },
-         "where the decoder runs: auto (the GPU when there is one), cpu or cuda")
-      ->default_str("auto");
+  add_device_option(cmd, o.session.device, "the models");
   cmd.add_option("-c,--context", o.session.context, "context length in tokens (at most the model's)")
       ->capture_default_str();
   cmd.add_option("-n,--max-tokens", o.session.max_tokens, "new tokens per reply at most")->capture_default_str();

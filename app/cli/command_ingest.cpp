@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <stop_token>
 
+#include "app/cli/device_option.h"
 #include "app/cli/library_location.h"
 #include "embed/encoder.h"
 #include "kernels/cpu_backend.h"
@@ -122,10 +123,7 @@ void add_ingest_command(CLI::App& app) {
   cmd->add_option("--collection", args->collection, "collection to add them to")->capture_default_str();
   cmd->add_option("--password", args->password, "password of locked PDFs");
   cmd->add_flag("--json", args->json, "also print the per-file results as JSON");
-  cmd->add_option_function<std::string>(
-         "--device", [args](const std::string& v) { args->device = kernels::parse_device(v); },
-         "where the encoder runs: auto (the GPU when there is one), cpu or cuda")
-      ->default_str("auto");
+  add_device_option(*cmd, args->device, "the encoder");
   add_library_options(*cmd, args->library, true, true);
   cmd->callback([args] { run_ingest(*args); });
 }

@@ -20,7 +20,7 @@ LlamaCuda::LlamaCuda(const LlamaModel& model, int64_t max_positions, int64_t max
                 " values are not supported on the GPU (a multiple of 32 up to 256; use --device "
                 "cpu)");
   }
-  capacity_ = max_positions > 0 ? std::min(hp_.n_ctx_train, max_positions) : hp_.n_ctx_train;
+  capacity_ = model.context_for(max_positions);
   max_batch_ = std::max<int64_t>(1, std::min(max_batch, capacity_));
 
   token_embd_ = upload_matrix(model.token_embd());

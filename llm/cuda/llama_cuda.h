@@ -39,8 +39,6 @@ class LlamaCuda final : public DecoderRunner {
   int32_t argmax_logits() override;
   int32_t pick_greedy(const Sampler& sampler, std::span<const int32_t> history) override;
 
-  kernels::cuda::CudaContext& context() { return ctx_; }
-  std::size_t weight_bytes_per_token() const override { return decode_weight_bytes(model_); }
   double copy_bandwidth() override;
   // Replay decode steps from a captured graph (default on); off runs each step's kernels
   // one by one, to measure what the graph saves.
